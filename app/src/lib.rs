@@ -1,0 +1,91 @@
+//! The GemFlash user interface and its server functions.
+//!
+//! One crate for both sides: with the `ssr` feature it renders pages on the server and runs the
+//! server functions; with `hydrate` it is compiled to WASM and takes over the server-rendered
+//! page in the browser. Server-only code sits behind `#[cfg(feature = "ssr")]`, so nothing of it
+//! reaches the browser bundle.
+
+pub mod error;
+mod layout;
+mod pages;
+pub mod server_info;
+
+use leptos::prelude::*;
+use leptos_meta::{Link, Meta, MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    SsrMode,
+    components::{Route, Router, Routes},
+    path,
+};
+
+use crate::layout::{Footer, Header, ModeBanner};
+use crate::pages::{EditorPage, GalleryPage, HomePage, NotFoundPage};
+
+/// The HTML document around the app: rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The app: the shell every page shares (header, mode banner, footer) and the routes.
+///
+/// Every route renders in `SsrMode::Async`: the server waits for the page's data and sends
+/// complete HTML, so each page is whole and usable with JavaScript off.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    server_info::provide_server_info();
+    mark_hydrated();
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/gemflash.css" />
+        <Link rel="icon" type_="image/svg+xml" href="/favicon.svg" />
+        <Meta
+            name="description"
+            content="GemFlash: generate and edit images with Gemini. Paint a mask and nothing outside it changes."
+        />
+        <Title formatter=|page: String| {
+            if page.is_empty() { "GemFlash".to_owned() } else { format!("{page} · GemFlash") }
+        } />
+        <Router>
+            <div class="app">
+                <Header />
+                <ModeBanner />
+                <main class="main" id="main">
+                    <Routes fallback=NotFoundPage>
+                        <Route path=path!("") view=HomePage ssr=SsrMode::Async />
+                        <Route path=path!("/editor") view=EditorPage ssr=SsrMode::Async />
+                        <Route path=path!("/gallery") view=GalleryPage ssr=SsrMode::Async />
+                    </Routes>
+                </main>
+                <Footer />
+            </div>
+        </Router>
+    }
+}
+
+/// Marks the document once the WASM bundle has hydrated it, so that tests (and CSS) can tell a
+/// live page from a server-rendered one. Effects never run on the server.
+fn mark_hydrated() {
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(root) = document().document_element() {
+            // Failing to set a marker attribute is harmless: only tests read it.
+            let _ = root.set_attribute("data-hydrated", "true");
+        }
+    });
+}

@@ -1,0 +1,149 @@
+//! The start page: what GemFlash does, and what this server is configured with.
+//!
+//! The configuration comes from the `get_server_info` server function: rendered on the server
+//! for the first paint, and fetched again from the browser by "Check again" (a form, so it
+//! also works with JavaScript off: the server answers the post by sending the page again).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use protocol::{ModelInfo, ServerInfo, Upstream};
+
+use crate::error::AppError;
+use crate::server_info::{GetServerInfo, use_server_info};
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    view! {
+        <Title text="" />
+        <section class="hero">
+            <h1 class="hero-title">"Edit images with Gemini. Only where you paint."</h1>
+            <p class="hero-lead">
+                "Generate from text, or bring your own images, paint a mask and describe the change. GemFlash composites the result through your mask, so every pixel outside it stays exactly as it was."
+            </p>
+            <div class="actions">
+                <A href="/editor" attr:class="button button-primary">"Open the editor"</A>
+                <A href="/gallery" attr:class="button">"Browse the gallery"</A>
+            </div>
+        </section>
+        <ServerStatus />
+    }
+}
+
+/// The card describing the server's configuration.
+#[component]
+fn ServerStatus() -> impl IntoView {
+    let info = use_server_info();
+    let recheck = ServerAction::<GetServerInfo>::new();
+
+    view! {
+        <section class="card" aria-labelledby="status-title" data-testid="server-status">
+            <div class="card-head">
+                <h2 id="status-title">"This server"</h2>
+                <ActionForm action=recheck>
+                    <button type="submit" class="button button-small" data-testid="recheck">
+                        "Check again"
+                    </button>
+                </ActionForm>
+            </div>
+            <Suspense fallback=|| view! { <p class="muted">"Loading the server's configuration…"</p> }>
+                {move || Suspend::new(async move {
+                    let first = match info {
+                        Some(resource) => resource.await,
+                        None => Err(AppError::internal()),
+                    };
+                    let latest = move || recheck.value().get().unwrap_or_else(|| first.clone());
+                    view! {
+                        {move || match latest() {
+                            Ok(info) => status_details(info).into_any(),
+                            Err(e) => view! { <p class="error" role="alert">{e.message().to_owned()}</p> }.into_any(),
+                        }}
+                        <p class="muted small" data-testid="recheck-status">
+                            {move || match (recheck.pending().get(), recheck.version().get()) {
+                                (true, _) => "Checking…".to_owned(),
+                                (false, 0) => String::new(),
+                                (false, n) => format!("Confirmed by the server ({n}×)."),
+                            }}
+                        </p>
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+fn status_details(info: ServerInfo) -> impl IntoView {
+    let (upstream, upstream_note) = match info.upstream {
+        Upstream::Gemini => (
+            "Google Gemini",
+            "Requests are billed to the configured key.",
+        ),
+        Upstream::Simulator => (
+            "Offline simulator",
+            "No key configured: synthetic images, no cost.",
+        ),
+    };
+    let key = if info.key_configured {
+        "Configured"
+    } else {
+        "Not configured"
+    };
+    let ServerInfo {
+        version,
+        default_model,
+        models,
+        ..
+    } = info;
+
+    view! {
+        <dl class="facts">
+            <div>
+                <dt>"Upstream"</dt>
+                <dd data-testid="upstream">{upstream}</dd>
+                <dd class="muted small">{upstream_note}</dd>
+            </div>
+            <div>
+                <dt>"API key"</dt>
+                <dd data-testid="key-status">{key}</dd>
+                <dd class="muted small">"The key stays on the server."</dd>
+            </div>
+            <div>
+                <dt>"Version"</dt>
+                <dd>{version}</dd>
+            </div>
+        </dl>
+        <h3 class="section-title">"Models"</h3>
+        <ul class="models" data-testid="models">
+            {models
+                .into_iter()
+                .map(|m| {
+                    let is_default = m.id == default_model;
+                    model_row(m, is_default)
+                })
+                .collect_view()}
+        </ul>
+    }
+}
+
+fn model_row(model: ModelInfo, is_default: bool) -> impl IntoView {
+    let sizes = if model.image_sizes.is_empty() {
+        "fixed size".to_owned()
+    } else {
+        model.image_sizes.join(" · ")
+    };
+    view! {
+        <li class="model" data-model-id=model.id.clone()>
+            <div class="model-name">
+                <span class="model-label">{model.label.clone()}</span>
+                {is_default.then(|| view! { <span class="badge">"default"</span> })}
+            </div>
+            <code class="model-id">{model.id.clone()}</code>
+            <div class="model-meta">
+                <span>{format!("≈ ${:.3} / image", model.usd_per_image)}</span>
+                <span>{format!("up to {} input images", model.max_input_images)}</span>
+                <span>{sizes}</span>
+                <span>{format!("{} aspect ratios", model.aspect_ratios.len())}</span>
+            </div>
+        </li>
+    }
+}

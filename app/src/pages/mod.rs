@@ -1,0 +1,11 @@
+//! One module per page.
+
+mod editor;
+mod gallery;
+mod home;
+mod not_found;
+
+pub use editor::EditorPage;
+pub use gallery::GalleryPage;
+pub use home::HomePage;
+pub use not_found::NotFoundPage;

@@ -1,0 +1,31 @@
+//! The page for an address that matches no route. On the server it also sets the status to 404.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+
+#[component]
+pub fn NotFoundPage() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http_status_not_found());
+    }
+
+    view! {
+        <Title text="Page not found" />
+        <section class="empty-state" data-testid="not-found">
+            <p class="empty-code" aria-hidden="true">"404"</p>
+            <h1>"This page does not exist"</h1>
+            <p class="muted">"The address may be mistyped, or the page has moved."</p>
+            <div class="actions">
+                <A href="/" attr:class="button button-primary">"Go to the start page"</A>
+                <A href="/gallery" attr:class="button">"Open the gallery"</A>
+            </div>
+        </section>
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn http_status_not_found() -> http::StatusCode {
+    http::StatusCode::NOT_FOUND
+}

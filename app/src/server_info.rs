@@ -1,0 +1,34 @@
+//! The server's public configuration, fetched through a server function: which models it
+//! offers, which upstream answers, and whether a key is configured (never the key).
+//!
+//! The server puts a [`ServerInfo`] into the Leptos context of every request; the server
+//! function hands it out. The page shares one [`Resource`] for it through context, so the
+//! banner and the home page do not fetch it twice.
+
+use leptos::prelude::*;
+use protocol::ServerInfo;
+
+use crate::error::AppError;
+
+/// The server's public configuration.
+#[server(prefix = "/api", endpoint = "server_info")]
+pub async fn get_server_info() -> Result<ServerInfo, AppError> {
+    use_context::<ServerInfo>().ok_or_else(|| {
+        tracing::error!("ServerInfo was not provided to the Leptos context");
+        AppError::internal()
+    })
+}
+
+/// The shared resource holding the server's configuration.
+pub type ServerInfoResource = Resource<Result<ServerInfo, AppError>>;
+
+/// Creates the page's one [`ServerInfoResource`] and provides it to every component below.
+pub fn provide_server_info() {
+    let resource: ServerInfoResource = Resource::new(|| (), |_| get_server_info());
+    provide_context(resource);
+}
+
+/// The page's [`ServerInfoResource`], as provided by [`provide_server_info`].
+pub fn use_server_info() -> Option<ServerInfoResource> {
+    use_context::<ServerInfoResource>()
+}

@@ -1,0 +1,88 @@
+//! Errors as the browser sees them: a stable, machine-readable kind and a sentence a person can
+//! act on. Internal detail (paths, SQL, upstream messages) never goes in here; it stays in the
+//! server's log.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A stable, machine-readable error kind. New kinds are added as features arrive; the browser
+/// treats a kind it does not know as [`ErrorKind::Internal`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The request itself was wrong; the message says how to fix it.
+    BadRequest,
+    /// The thing asked for does not exist.
+    NotFound,
+    /// Something went wrong on the server; the detail is in its log.
+    Internal,
+    /// The request could not reach the server, or its answer could not be read.
+    Network,
+}
+
+impl ErrorKind {
+    /// The HTTP status the server answers this kind with.
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorKind::BadRequest => 400,
+            ErrorKind::NotFound => 404,
+            ErrorKind::Internal => 500,
+            ErrorKind::Network => 502,
+        }
+    }
+}
+
+/// An error fit to show a user: its kind and a message that says what to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserError {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl UserError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// The answer for an internal failure: it says nothing about the failure itself.
+    pub fn internal() -> Self {
+        Self::new(
+            ErrorKind::Internal,
+            "Something went wrong on the server. Please try again; if it keeps happening, the \
+             server's log has the details.",
+        )
+    }
+}
+
+impl fmt::Display for UserError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for UserError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_map_to_their_http_status() {
+        assert_eq!(ErrorKind::BadRequest.http_status(), 400);
+        assert_eq!(ErrorKind::NotFound.http_status(), 404);
+        assert_eq!(ErrorKind::Internal.http_status(), 500);
+    }
+
+    #[test]
+    fn internal_error_message_reveals_nothing_specific() {
+        let e = UserError::internal();
+        assert_eq!(e.kind, ErrorKind::Internal);
+        assert!(
+            !e.message.contains('/'),
+            "no paths in a user-facing message"
+        );
+    }
+}

@@ -1,0 +1,11 @@
+//! The typed contract between the GemFlash browser app and its server.
+//!
+//! Everything that crosses the wire between the WASM front end and the server functions is
+//! defined here, with serde only, so that it builds for `wasm32-unknown-unknown` and native
+//! alike. Nothing in this crate knows about HTTP, Leptos or Gemini.
+
+mod error;
+mod server_info;
+
+pub use error::{ErrorKind, UserError};
+pub use server_info::{ModelInfo, ServerInfo, Upstream};

@@ -1,0 +1,103 @@
+//! What the server tells the browser about itself: which models it offers and which upstream
+//! answers. It never carries a secret: only whether a key is configured.
+
+use serde::{Deserialize, Serialize};
+
+/// Which Gemini endpoint the server talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Upstream {
+    /// The real Gemini API, with the operator's key.
+    Gemini,
+    /// The offline simulator: no key is configured, so nothing is billed and images are synthetic.
+    Simulator,
+}
+
+/// One image model the server offers, as the browser needs to present it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    /// The Gemini model id, e.g. `gemini-3.1-flash-image`.
+    pub id: String,
+    /// A human label, e.g. `Nano Banana 2`.
+    pub label: String,
+    /// The most input images one edit may send to this model.
+    pub max_input_images: u8,
+    /// Aspect ratios the model accepts, e.g. `1:1`, `16:9`.
+    pub aspect_ratios: Vec<String>,
+    /// Output sizes the model accepts (`512`, `1K`, `2K`, `4K`); empty when it takes none.
+    pub image_sizes: Vec<String>,
+    /// Price of one output image at the model's default size, in US dollars.
+    pub usd_per_image: f64,
+}
+
+/// The server's public configuration: safe to show to anyone who can load a page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerInfo {
+    /// The GemFlash version the server runs.
+    pub version: String,
+    /// Which upstream answers generation and edit requests.
+    pub upstream: Upstream,
+    /// Whether a real Gemini API key is configured. The key itself never leaves the server.
+    pub key_configured: bool,
+    /// The models offered, in the order the operator listed them.
+    pub models: Vec<ModelInfo>,
+    /// The model preselected in the editor.
+    pub default_model: String,
+}
+
+impl ServerInfo {
+    /// The model preselected in the editor, if it is in the list.
+    pub fn default_model(&self) -> Option<&ModelInfo> {
+        self.models.iter().find(|m| m.id == self.default_model)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info() -> ServerInfo {
+        ServerInfo {
+            version: "0.1.0".into(),
+            upstream: Upstream::Simulator,
+            key_configured: false,
+            models: vec![ModelInfo {
+                id: "gemini-3.1-flash-image".into(),
+                label: "Nano Banana 2".into(),
+                max_input_images: 14,
+                aspect_ratios: vec!["1:1".into()],
+                image_sizes: vec!["1K".into()],
+                usd_per_image: 0.067,
+            }],
+            default_model: "gemini-3.1-flash-image".into(),
+        }
+    }
+
+    #[test]
+    fn upstream_serialises_in_snake_case() {
+        let json = serde_json::to_string(&Upstream::Simulator).unwrap();
+        assert_eq!(json, "\"simulator\"");
+    }
+
+    #[test]
+    fn server_info_round_trips_through_json() {
+        let original = info();
+        let json = serde_json::to_string(&original).unwrap();
+        let back: ServerInfo = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, original);
+    }
+
+    #[test]
+    fn default_model_is_found_by_id() {
+        let info = info();
+        assert_eq!(
+            info.default_model().map(|m| m.label.as_str()),
+            Some("Nano Banana 2")
+        );
+        let missing = ServerInfo {
+            default_model: "nope".into(),
+            ..info
+        };
+        assert!(missing.default_model().is_none());
+    }
+}

@@ -1,0 +1,40 @@
+//! The GemFlash server: the composition root.
+//!
+//! [`router`] builds the whole HTTP application (pages, server functions, static files,
+//! health endpoints and the middleware around them) from an [`AppState`]; `main.rs` only reads
+//! the configuration, builds the state and serves. Tests call [`router`] directly.
+
+pub mod config;
+pub mod health;
+mod middleware;
+pub mod models;
+pub mod shutdown;
+pub mod state;
+pub mod telemetry;
+
+use app::{App, shell};
+use axum::{Router, routing::get};
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
+
+pub use crate::state::AppState;
+
+/// Builds the application: every route and the middleware around them.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let info = state.server_info.clone();
+    let context = move || provide_context((*info).clone());
+    let options = state.leptos_options.clone();
+
+    let app = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .leptos_routes_with_context(&state, routes, context.clone(), move || {
+            shell(options.clone())
+        })
+        .fallback(file_and_error_handler_with_context::<AppState, _>(
+            context, shell,
+        ))
+        .with_state(state);
+    middleware::apply(app)
+}

@@ -1,0 +1,287 @@
+//! The model table: which Gemini image models this server offers, their limits and prices.
+//!
+//! Read from TOML (the built-in `config/models.toml`, or the file named by
+//! `GEMFLASH_MODELS_FILE`) and validated as a whole at start-up, so a typo stops the server
+//! with a message instead of surfacing as a 404 from Gemini in the middle of a user's edit.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::Deserialize;
+
+/// The model table built into the binary.
+pub const BUILT_IN: &str = include_str!("../../config/models.toml");
+
+/// Sizes the Gemini image API accepts for `imageConfig.imageSize`.
+const KNOWN_IMAGE_SIZES: [&str; 4] = ["512", "1K", "2K", "4K"];
+
+/// The validated model table.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelTable {
+    /// The id of the model preselected in the editor.
+    pub default: String,
+    pub models: Vec<ModelSpec>,
+}
+
+/// One image model and what the server needs to know of it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    pub id: String,
+    pub label: String,
+    pub max_input_images: u8,
+    pub aspect_ratios: Vec<String>,
+    /// Values the model takes for `imageSize`; empty when it takes none.
+    #[serde(default)]
+    pub image_sizes: Vec<String>,
+    /// The size used when a request names none; required when `image_sizes` is not empty.
+    #[serde(default)]
+    pub default_image_size: Option<String>,
+    #[serde(default)]
+    pub usd_per_million_input_tokens: Option<f64>,
+    pub usd_per_million_output_tokens: f64,
+    #[serde(default)]
+    pub input_tokens_per_image: Option<u32>,
+    /// Output tokens of one image, by size (`1K` for models without sizes).
+    pub output_tokens: BTreeMap<String, u32>,
+}
+
+impl ModelSpec {
+    /// The size whose token count prices an image when the request names no size.
+    fn pricing_size(&self) -> &str {
+        self.default_image_size.as_deref().unwrap_or("1K")
+    }
+
+    /// The price of one output image at `size` (or the default size), in US dollars.
+    pub fn usd_per_image(&self, size: Option<&str>) -> Option<f64> {
+        let size = size.unwrap_or_else(|| self.pricing_size());
+        let tokens = self.output_tokens.get(size)?;
+        Some(f64::from(*tokens) * self.usd_per_million_output_tokens / 1_000_000.0)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let id = &self.id;
+        if id.is_empty()
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-._".contains(c))
+        {
+            return Err(format!(
+                "model id {id:?} must be lowercase letters, digits, '-', '.' or '_' (e.g. \"gemini-3.1-flash-image\")"
+            ));
+        }
+        if self.label.trim().is_empty() {
+            return Err(format!("model {id}: label is empty"));
+        }
+        if !(1..=14).contains(&self.max_input_images) {
+            return Err(format!(
+                "model {id}: max_input_images must be between 1 and 14"
+            ));
+        }
+        if self.aspect_ratios.is_empty() {
+            return Err(format!("model {id}: aspect_ratios is empty"));
+        }
+        if let Some(bad) = self.aspect_ratios.iter().find(|r| !is_aspect_ratio(r)) {
+            return Err(format!(
+                "model {id}: aspect ratio {bad:?} is not of the form W:H"
+            ));
+        }
+        if let Some(bad) = self
+            .image_sizes
+            .iter()
+            .find(|s| !KNOWN_IMAGE_SIZES.contains(&s.as_str()))
+        {
+            return Err(format!(
+                "model {id}: image size {bad:?} is not one of {}",
+                KNOWN_IMAGE_SIZES.join(", ")
+            ));
+        }
+        match (&self.default_image_size, self.image_sizes.is_empty()) {
+            (None, false) => {
+                return Err(format!(
+                    "model {id}: default_image_size is required with image_sizes"
+                ));
+            }
+            (Some(size), _) if !self.image_sizes.contains(size) => {
+                return Err(format!(
+                    "model {id}: default_image_size {size:?} is not in image_sizes"
+                ));
+            }
+            _ => {}
+        }
+        let prices = [
+            Some(self.usd_per_million_output_tokens),
+            self.usd_per_million_input_tokens,
+        ];
+        if prices
+            .into_iter()
+            .flatten()
+            .any(|p| !p.is_finite() || p < 0.0)
+        {
+            return Err(format!("model {id}: prices must be zero or more"));
+        }
+        if self.usd_per_image(None).is_none() {
+            return Err(format!(
+                "model {id}: output_tokens has no entry for the default size {:?}",
+                self.pricing_size()
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn is_aspect_ratio(s: &str) -> bool {
+    let Some((w, h)) = s.split_once(':') else {
+        return false;
+    };
+    let positive = |n: &str| n.parse::<u16>().is_ok_and(|n| n > 0);
+    positive(w) && positive(h)
+}
+
+impl ModelTable {
+    /// Parses and validates a model table.
+    pub fn parse(toml_text: &str) -> Result<Self, String> {
+        let table: ModelTable = toml::from_str(toml_text).map_err(|e| e.message().to_owned())?;
+        table.validate()?;
+        Ok(table)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.models.is_empty() {
+            return Err("the table lists no models".into());
+        }
+        let mut seen = HashSet::new();
+        for model in &self.models {
+            model.validate()?;
+            if !seen.insert(model.id.as_str()) {
+                return Err(format!("model {} is listed twice", model.id));
+            }
+        }
+        if !seen.contains(self.default.as_str()) {
+            return Err(format!(
+                "the default model {:?} is not in the table",
+                self.default
+            ));
+        }
+        Ok(())
+    }
+
+    /// The model with this id.
+    pub fn get(&self, id: &str) -> Option<&ModelSpec> {
+        self.models.iter().find(|m| m.id == id)
+    }
+
+    /// The browser's view of the table.
+    pub fn to_protocol(&self) -> Vec<protocol::ModelInfo> {
+        self.models
+            .iter()
+            .map(|m| protocol::ModelInfo {
+                id: m.id.clone(),
+                label: m.label.clone(),
+                max_input_images: m.max_input_images,
+                aspect_ratios: m.aspect_ratios.clone(),
+                image_sizes: m.image_sizes.clone(),
+                usd_per_image: m.usd_per_image(None).unwrap_or_default(),
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ONE_MODEL: &str = r#"
+        default = "m-1"
+        [[models]]
+        id = "m-1"
+        label = "Model one"
+        max_input_images = 3
+        aspect_ratios = ["1:1", "16:9"]
+        image_sizes = ["1K", "2K"]
+        default_image_size = "1K"
+        usd_per_million_output_tokens = 60.0
+        output_tokens = { "1K" = 1120, "2K" = 1680 }
+    "#;
+
+    #[test]
+    fn built_in_table_is_valid() {
+        let table = ModelTable::parse(BUILT_IN).unwrap();
+        assert!(table.get(&table.default).is_some());
+    }
+
+    #[test]
+    fn built_in_prices_match_the_published_per_image_prices() {
+        let table = ModelTable::parse(BUILT_IN).unwrap();
+        let flash = table.get("gemini-3.1-flash-image").unwrap();
+        let cents = |p: Option<f64>| p.map(|p| (p * 1000.0).round() / 1000.0);
+        assert_eq!(cents(flash.usd_per_image(Some("512"))), Some(0.045));
+        assert_eq!(cents(flash.usd_per_image(Some("1K"))), Some(0.067));
+        assert_eq!(cents(flash.usd_per_image(Some("4K"))), Some(0.151));
+        let pro = table.get("gemini-3-pro-image").unwrap();
+        assert_eq!(cents(pro.usd_per_image(None)), Some(0.134));
+        assert_eq!(cents(pro.usd_per_image(Some("4K"))), Some(0.24));
+    }
+
+    #[test]
+    fn unknown_size_has_no_price() {
+        let table = ModelTable::parse(ONE_MODEL).unwrap();
+        assert_eq!(table.models[0].usd_per_image(Some("4K")), None);
+    }
+
+    #[test]
+    fn default_model_must_be_listed() {
+        let text = ONE_MODEL.replace("default = \"m-1\"", "default = \"m-2\"");
+        let err = ModelTable::parse(&text).unwrap_err();
+        assert!(err.contains("\"m-2\" is not in the table"), "{err}");
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let text = ONE_MODEL.replace("label =", "colour = \"red\"\n label =");
+        let err = ModelTable::parse(&text).unwrap_err();
+        assert!(err.contains("colour"), "{err}");
+    }
+
+    #[test]
+    fn bad_aspect_ratio_is_named() {
+        let text = ONE_MODEL.replace("\"16:9\"", "\"16x9\"");
+        let err = ModelTable::parse(&text).unwrap_err();
+        assert!(err.contains("\"16x9\""), "{err}");
+    }
+
+    #[test]
+    fn negative_price_is_refused() {
+        let text = ONE_MODEL.replace("= 60.0", "= -1.0");
+        assert!(ModelTable::parse(&text).unwrap_err().contains("prices"));
+    }
+
+    #[test]
+    fn duplicate_ids_are_refused() {
+        let second = ONE_MODEL.split_once("[[models]]").unwrap().1;
+        let text = format!("{ONE_MODEL}\n[[models]]{second}");
+        assert!(
+            ModelTable::parse(&text)
+                .unwrap_err()
+                .contains("listed twice")
+        );
+    }
+
+    #[test]
+    fn default_size_must_be_offered() {
+        let text = ONE_MODEL.replace("default_image_size = \"1K\"", "default_image_size = \"4K\"");
+        assert!(
+            ModelTable::parse(&text)
+                .unwrap_err()
+                .contains("not in image_sizes")
+        );
+    }
+
+    #[test]
+    fn protocol_view_carries_the_default_size_price() {
+        let table = ModelTable::parse(ONE_MODEL).unwrap();
+        let info = table.to_protocol();
+        assert_eq!(info.len(), 1);
+        assert!((info[0].usd_per_image - 0.0672).abs() < 1e-9);
+    }
+}
