@@ -13,7 +13,8 @@ pub fn init(log: &LogConfig) -> anyhow::Result<()> {
     let filter = EnvFilter::try_new(&log.filter)?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(true);
+        .with_target(true)
+        .with_ansi(std::io::stdout().is_terminal());
     let installed = match log.format {
         LogFormat::Pretty => builder.try_init(),
         LogFormat::Json => builder

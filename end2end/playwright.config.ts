@@ -1,0 +1,91 @@
+// GemFlash end-to-end suite: Debian's Chromium (Playwright's own browser download does not
+// work offline), driven against the release server that `cargo leptos build --release` made.
+// Every page is visited with JavaScript on (hydrated) and off (server-rendered only), on a
+// laptop-sized and a phone-sized viewport.
+import { defineConfig, devices } from '@playwright/test';
+import * as path from 'node:path';
+
+const port = Number(process.env.GEMFLASH_E2E_PORT ?? 3100);
+const repoRoot = path.resolve(__dirname, '..');
+const dataDir = path.join(__dirname, '.data');
+
+const chromium = {
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+};
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: true,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  workers: 2,
+  reporter: [['list']],
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    launchOptions: chromium,
+    trace: 'off',
+  },
+  projects: [
+    {
+      name: 'desktop-js',
+      use: { ...devices['Desktop Chrome'], launchOptions: chromium, javaScriptEnabled: true },
+    },
+    {
+      name: 'desktop-nojs',
+      use: { ...devices['Desktop Chrome'], launchOptions: chromium, javaScriptEnabled: false },
+    },
+    {
+      name: 'phone-js',
+      use: {
+        viewport: { width: 390, height: 844 },
+        deviceScaleFactor: 3,
+        isMobile: true,
+        hasTouch: true,
+        launchOptions: chromium,
+        javaScriptEnabled: true,
+      },
+    },
+    {
+      name: 'phone-nojs',
+      use: {
+        viewport: { width: 390, height: 844 },
+        deviceScaleFactor: 3,
+        isMobile: true,
+        hasTouch: true,
+        launchOptions: chromium,
+        javaScriptEnabled: false,
+      },
+    },
+  ],
+  webServer: {
+    command: `rm -rf "${dataDir}" && exec ./target/release/gemflash`,
+    cwd: repoRoot,
+    url: `http://127.0.0.1:${port}/readyz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+    env: {
+      GEMFLASH_ADDR: `127.0.0.1:${port}`,
+      GEMFLASH_DATA_DIR: dataDir,
+      LEPTOS_SITE_ROOT: 'target/site',
+      LEPTOS_ENV: 'PROD',
+      // An empty key means "no key": the suite always runs against the simulator, whatever
+      // the developer's .env says.
+      GEMINI_API_KEY: '',
+      GEMFLASH_LOG: 'warn',
+    },
+  },
+});

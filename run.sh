@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# GemFlash quick start.
+#
+#   ./run.sh start   build the release app and serve it at http://127.0.0.1:3000
+#   ./run.sh test    run every check CI runs (format, lints, tests, release build, browser tests)
+#   ./run.sh <task>  any other task of Makefile.toml (dev, lint, ...)
+#
+# Before running the task it installs whatever is missing, and skips what is there, so a
+# second run starts at once: the wasm32 target, cargo-make, cargo-leptos, wasm-bindgen-cli
+# (at the version pinned in Cargo.lock), the npm build tools (wasm-opt) and, for tests, the
+# end-to-end packages and Debian's Chromium. It needs only rustup/cargo, node/npm and apt.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")"
+ROOT=$PWD
+
+CARGO_LEPTOS_VERSION=0.3.10
+CARGO_MAKE_VERSION=0.37.24
+
+task=${1:-}
+if [[ -z $task ]]; then
+  sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+  exit 2
+fi
+shift
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# cargo installs binaries here; make sure this shell finds them.
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+
+ensure_wasm_target() {
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    say "adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+}
+
+# version_of CMD: the first x.y.z the command prints for --version, or nothing.
+version_of() {
+  "$@" --version 2>/dev/null | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -n1 || true
+}
+
+ensure_cargo_tool() { # crate version binary [extra cargo install args...]
+  local crate=$1 version=$2 binary=$3
+  shift 3
+  if [[ $(version_of "$binary") != "$version" ]]; then
+    say "installing $crate $version (first run only; a few minutes)"
+    cargo install "$crate" --version "=$version" "$@"
+  fi
+}
+
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock
+}
+
+ensure_npm_packages() { # dir
+  local dir=$1
+  if [[ ! -d $dir/node_modules || $dir/package-lock.json -nt $dir/node_modules/.package-lock.json ]]; then
+    say "installing npm packages in $dir"
+    (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
+ensure_chromium() {
+  if [[ -x /usr/bin/chromium ]]; then return; fi
+  say "installing Debian's chromium for the browser tests"
+  local sudo=()
+  if [[ $(id -u) -ne 0 ]]; then sudo=(sudo); fi
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends chromium
+}
+
+ensure_build_tools() {
+  ensure_wasm_target
+  ensure_cargo_tool cargo-make "$CARGO_MAKE_VERSION" cargo-make --locked
+  ensure_cargo_tool cargo-leptos "$CARGO_LEPTOS_VERSION" cargo-leptos --locked
+  # Not --locked: the CLI's own lockfile names a crate the registry no longer serves.
+  ensure_cargo_tool wasm-bindgen-cli "$(wasm_bindgen_version)" wasm-bindgen
+  ensure_npm_packages tools
+  # cargo-leptos looks for wasm-opt on PATH before it would try to download one.
+  export PATH="$ROOT/tools/node_modules/.bin:$PATH"
+}
+
+ensure_build_tools
+case $task in
+  test | e2e)
+    ensure_npm_packages end2end
+    ensure_chromium
+    ;;
+esac
+
+exec cargo make "$task" "$@"

@@ -1,0 +1,174 @@
+//! Router tests: the real application built by `server::router`, called through `oneshot`
+//! with no socket.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use axum::{body::Body, http::Request};
+use common::{app, app_with, body_text};
+use protocol::{ServerInfo, Upstream};
+
+const CANARY_KEY: &str = "AIzaCANARYCANARYCANARYCANARYCANARY00000";
+
+#[tokio::test]
+async fn healthz_answers_ok() {
+    let res = app().get("/healthz").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(body_text(res).await, r#"{"status":"ok"}"#);
+}
+
+#[tokio::test]
+async fn readyz_is_ready_with_a_writable_data_dir() {
+    let res = app().get("/readyz").await;
+    assert_eq!(res.status(), 200);
+    let body = body_text(res).await;
+    assert!(body.contains(r#""data_dir":"ok""#), "{body}");
+}
+
+#[tokio::test]
+async fn readyz_is_unavailable_when_the_data_dir_cannot_be_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, b"x").unwrap();
+    // A path below a regular file can never be a directory, whoever runs the test.
+    let below_file = file.join("data");
+    let app = app_with(&[("GEMFLASH_DATA_DIR", below_file.to_str().unwrap())]);
+    let res = app.get("/readyz").await;
+    assert_eq!(res.status(), 503);
+    let body = body_text(res).await;
+    assert!(body.contains("not writable"), "{body}");
+    assert!(
+        !body.contains("a-file"),
+        "readyz must not reveal paths: {body}"
+    );
+}
+
+#[tokio::test]
+async fn home_page_is_server_rendered_with_the_model_table() {
+    let res = app().get("/").await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = body_text(res).await;
+    assert!(html.contains("Nano Banana 2"), "model label missing");
+    assert!(html.contains("gemini-3-pro-image"), "model id missing");
+    assert!(html.contains("Offline simulator"), "upstream missing");
+    assert!(
+        html.contains("/pkg/gemflash.js"),
+        "hydration script missing"
+    );
+}
+
+#[tokio::test]
+async fn every_page_shows_the_simulator_banner_without_a_key() {
+    let app = app();
+    for path in ["/", "/editor", "/gallery", "/no-such-page"] {
+        let html = body_text(app.get(path).await).await;
+        assert!(
+            html.contains("data-testid=\"simulator-banner\""),
+            "no banner on {path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn with_a_key_there_is_no_banner_and_the_key_never_appears() {
+    let app = app_with(&[("GEMINI_API_KEY", CANARY_KEY)]);
+    for path in [
+        "/",
+        "/editor",
+        "/gallery",
+        "/no-such-page",
+        "/healthz",
+        "/readyz",
+    ] {
+        let res = app.get(path).await;
+        let headers = format!("{:?}", res.headers());
+        let html = body_text(res).await;
+        assert!(
+            !html.contains(CANARY_KEY) && !headers.contains(CANARY_KEY),
+            "key leaked on {path}"
+        );
+        assert!(
+            !html.contains("simulator-banner"),
+            "banner shown with a key on {path}"
+        );
+    }
+    let html = body_text(app.get("/").await).await;
+    assert!(html.contains("Google Gemini"));
+}
+
+#[tokio::test]
+async fn server_function_returns_the_public_configuration() {
+    let app = app_with(&[("GEMINI_API_KEY", CANARY_KEY)]);
+    let req = Request::post("/api/server_info")
+        .header("accept", "application/json")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::empty())
+        .unwrap();
+    let res = app.send(req).await;
+    assert_eq!(res.status(), 200);
+    let body = body_text(res).await;
+    assert!(
+        !body.contains(CANARY_KEY),
+        "key leaked by the server function"
+    );
+    let info: ServerInfo = serde_json::from_str(&body).unwrap();
+    assert_eq!(info.upstream, Upstream::Gemini);
+    assert!(info.key_configured);
+    assert_eq!(info.default_model, "gemini-3.1-flash-image");
+    assert_eq!(info.models.len(), app.state.config.models.models.len());
+}
+
+#[tokio::test]
+async fn unknown_page_is_a_designed_404() {
+    let res = app().get("/definitely/not/here").await;
+    assert_eq!(res.status(), 404);
+    let html = body_text(res).await;
+    assert!(html.contains("This page does not exist"), "{html}");
+    assert!(
+        html.contains("<header class=\"topbar\""),
+        "404 page lacks the app shell"
+    );
+}
+
+#[tokio::test]
+async fn editor_and_gallery_pages_render() {
+    let app = app();
+    for (path, marker) in [("/editor", "editor-empty"), ("/gallery", "gallery-empty")] {
+        let res = app.get(path).await;
+        assert_eq!(res.status(), 200, "{path}");
+        let html = body_text(res).await;
+        assert!(html.contains(marker), "{path} lacks {marker}");
+        assert!(
+            html.contains("aria-current=\"page\""),
+            "{path}: current nav link not marked"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id() {
+    let app = app();
+    let res = app.get("/healthz").await;
+    let id = res.headers()["x-request-id"].to_str().unwrap();
+    assert_eq!(id.len(), 36, "a UUID: {id}");
+
+    let req = Request::get("/healthz")
+        .header("x-request-id", "abc-123")
+        .body(Body::empty())
+        .unwrap();
+    let res = app.send(req).await;
+    assert_eq!(res.headers()["x-request-id"], "abc-123");
+
+    let res = app.get("/nope").await;
+    assert!(
+        res.headers().contains_key("x-request-id"),
+        "404s carry an id too"
+    );
+}
