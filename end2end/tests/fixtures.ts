@@ -4,6 +4,8 @@ import { test as base, expect, type Page } from '@playwright/test';
 
 type Fixtures = {
   js: boolean;
+  /** Paths that answer an HTTP error on purpose in this test (e.g. a 404 test). */
+  expectedErrorPaths: string[];
   guarded: Page;
 };
 
@@ -11,11 +13,20 @@ export const test = base.extend<Fixtures>({
   js: async ({ javaScriptEnabled }, use) => {
     await use(javaScriptEnabled !== false);
   },
-  guarded: async ({ page, baseURL }, use) => {
+  expectedErrorPaths: async ({}, use) => {
+    await use([]);
+  },
+  guarded: async ({ page, baseURL, expectedErrorPaths }, use) => {
     const problems: string[] = [];
     const appOrigin = new URL(baseURL!).origin;
     page.on('console', (msg) => {
-      if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`);
+      if (msg.type() !== 'error') return;
+      const source = msg.location().url;
+      const expected =
+        msg.text().startsWith('Failed to load resource') &&
+        source !== '' &&
+        expectedErrorPaths.includes(new URL(source).pathname);
+      if (!expected) problems.push(`console error: ${msg.text()} (${source})`);
     });
     page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
     page.on('request', (req) => {
