@@ -4,7 +4,7 @@
 //! Run it through the README's start command, or directly after a `cargo leptos build`:
 //! `LEPTOS_SITE_ROOT=target/site target/release/gemflash`.
 
-use std::{path::Path, process::ExitCode};
+use std::{path::Path, process::ExitCode, time::Duration};
 
 use anyhow::Context;
 use server::{AppState, config::Config, router, shutdown, telemetry};
@@ -33,13 +33,15 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(config: Config) -> anyhow::Result<()> {
+async fn run(mut config: Config) -> anyhow::Result<()> {
     let mut leptos_options = leptos::config::get_configuration(None)
         .context("cannot read the Leptos site settings (LEPTOS_* variables)")?
         .leptos_options;
     leptos_options.site_addr = config.addr;
 
     prepare_data_dir(&config.data_dir)?;
+    // Kept alive until the server stops; dropping it stops the simulator.
+    let _simulator = start_simulator_without_key(&mut config).await?;
 
     let listener = TcpListener::bind(config.addr)
         .await
@@ -58,6 +60,32 @@ async fn run(config: Config) -> anyhow::Result<()> {
         .context("the server failed")?;
     tracing::info!("GemFlash stopped");
     Ok(())
+}
+
+/// With no API key, starts the offline Gemini simulator on a loopback port and points the
+/// Gemini base URL at it, so GemFlash works (and says so on every page) with no key at all.
+async fn start_simulator_without_key(
+    config: &mut Config,
+) -> anyhow::Result<Option<gemini_sim::SimHandle>> {
+    if config.has_api_key() {
+        return Ok(None);
+    }
+    let sim = gemini_sim::spawn(gemini_sim::SimConfig {
+        // A realistic pause, so the UI's waiting states are seen in the demo.
+        latency: gemini_sim::Latency::Range(
+            Duration::from_millis(600),
+            Duration::from_millis(1800),
+        ),
+        ..gemini_sim::SimConfig::default()
+    })
+    .await
+    .context("cannot start the Gemini simulator")?;
+    config.gemini.base_url = sim.base_url().parse().context("simulator address")?;
+    tracing::warn!(
+        simulator = %config.gemini.base_url,
+        "no GEMINI_API_KEY: answering with the offline Gemini simulator (synthetic images, no cost)"
+    );
+    Ok(Some(sim))
 }
 
 /// Creates the data directory if needed, readable by this user only.

@@ -1,0 +1,129 @@
+//! Failure shapes on demand, so tests up to the browser can trigger each one.
+//!
+//! Put a marker in the prompt text, `[sim:NAME]`, or send the header `x-gemini-sim-fault: NAME`.
+//! The names are listed in [`Fault::NAMES`] and documented in the crate's README section of
+//! docs/ARCHITECTURE.md.
+
+/// One failure shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// 429 with `RetryInfo.retryDelay` of 10 s.
+    Quota,
+    /// 429 whose quota limit is 0: the key has no quota for the model at all.
+    QuotaZero,
+    /// 503 "The model is overloaded".
+    Overloaded,
+    /// 500 INTERNAL.
+    Internal,
+    /// Answers only after the configured slow delay (10 minutes by default).
+    Slow,
+    /// Drops the connection without an answer.
+    Reset,
+    /// 200 with a body that is not JSON.
+    Malformed,
+    /// 200 with `promptFeedback.blockReason` and no candidates.
+    PromptBlocked,
+    /// 200 with a candidate stopped by `IMAGE_SAFETY`.
+    ImageBlocked,
+    /// 200, `STOP`, text and no image.
+    TextOnly,
+    /// 200, `finishReason: NO_IMAGE`.
+    NoImage,
+    /// JPEG bytes labelled `image/png`.
+    JpegAsPng,
+    /// 403 "reported as leaked".
+    Leaked,
+    /// Streams one event, then an error event.
+    StreamError,
+    /// 503 for the first N requests with this prompt, then success.
+    FailTimes(u32),
+}
+
+impl Fault {
+    pub const NAMES: &'static [&'static str] = &[
+        "quota",
+        "quota-zero",
+        "overloaded",
+        "internal",
+        "slow",
+        "reset",
+        "malformed",
+        "prompt-blocked",
+        "image-blocked",
+        "text-only",
+        "no-image",
+        "jpeg-as-png",
+        "leaked",
+        "stream-error",
+        "fail-N",
+    ];
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name.trim() {
+            "quota" => Self::Quota,
+            "quota-zero" => Self::QuotaZero,
+            "overloaded" => Self::Overloaded,
+            "internal" => Self::Internal,
+            "slow" => Self::Slow,
+            "reset" => Self::Reset,
+            "malformed" => Self::Malformed,
+            "prompt-blocked" => Self::PromptBlocked,
+            "image-blocked" => Self::ImageBlocked,
+            "text-only" => Self::TextOnly,
+            "no-image" => Self::NoImage,
+            "jpeg-as-png" => Self::JpegAsPng,
+            "leaked" => Self::Leaked,
+            "stream-error" => Self::StreamError,
+            other => Self::FailTimes(other.strip_prefix("fail-")?.parse().ok()?),
+        })
+    }
+
+    /// The fault asked for by the header, else by the first marker in `prompt`.
+    /// An unknown name is an error, so a typo in a test does not pass silently.
+    pub fn requested(prompt: &str, header: Option<&str>) -> Result<Option<Self>, String> {
+        let name = match header {
+            Some(h) => Some(h.to_owned()),
+            None => prompt
+                .split("[sim:")
+                .nth(1)
+                .and_then(|rest| rest.split_once(']'))
+                .map(|(name, _)| name.to_owned()),
+        };
+        match name {
+            None => Ok(None),
+            Some(n) => Self::parse(&n).map(Some).ok_or_else(|| {
+                format!(
+                    "Unknown simulator fault {n:?}. Known: {}.",
+                    Self::NAMES.join(", ")
+                )
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markers_and_headers_are_found() {
+        assert_eq!(
+            Fault::requested("a cat [sim:quota] please", None),
+            Ok(Some(Fault::Quota))
+        );
+        assert_eq!(
+            Fault::requested("a cat", Some("fail-3")),
+            Ok(Some(Fault::FailTimes(3)))
+        );
+        assert_eq!(Fault::requested("a cat", None), Ok(None));
+        assert!(Fault::requested("[sim:qouta]", None).is_err());
+    }
+
+    #[test]
+    fn every_listed_name_parses() {
+        for name in Fault::NAMES {
+            let name = name.replace('N', "2");
+            assert!(Fault::parse(&name).is_some(), "{name}");
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! Deterministic images: the same inputs always give the same pixels, so tests can compare.
+//! Text alone gives a pattern derived from the prompt; an edit gives the first input image,
+//! resized to the output size and colour-inverted, so an edited pixel is easy to tell from an
+//! original one.
+
+use std::io::Cursor;
+
+use image::{DynamicImage, ImageFormat, Rgb, RgbImage, imageops::FilterType};
+
+/// FNV-1a: a stable hash for deriving colours from a prompt.
+pub fn hash(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+fn colour(seed: u64) -> [u8; 3] {
+    let b = seed.to_le_bytes();
+    [b[0] / 2 + 64, b[1] / 2 + 64, b[2] / 2 + 64]
+}
+
+/// A pattern derived from the prompt: a diagonal blend of two colours with soft stripes.
+pub fn from_prompt(prompt: &str, width: u32, height: u32) -> RgbImage {
+    let seed = hash(prompt);
+    let (a, b) = (colour(seed), colour(seed.rotate_left(29)));
+    let stripe = 16 + (seed % 48) as u32;
+    let span = (width + height).max(1) as f32;
+    RgbImage::from_fn(width, height, |x, y| {
+        let t = (x + y) as f32 / span;
+        let band = if ((x + 2 * y) / stripe).is_multiple_of(2) {
+            1.0
+        } else {
+            0.85
+        };
+        let mix = |i: usize| ((f32::from(a[i]) * (1.0 - t) + f32::from(b[i]) * t) * band) as u8;
+        Rgb([mix(0), mix(1), mix(2)])
+    })
+}
+
+/// The first input, resized to the output size and colour-inverted.
+pub fn edit(input: &DynamicImage, width: u32, height: u32) -> RgbImage {
+    let mut out = input
+        .resize_exact(width, height, FilterType::Triangle)
+        .to_rgb8();
+    for p in out.pixels_mut() {
+        p.0 = [255 - p.0[0], 255 - p.0[1], 255 - p.0[2]];
+    }
+    out
+}
+
+/// Encodes as PNG, or as JPEG where the model answers JPEG.
+pub fn encode(image: &RgbImage, jpeg: bool) -> Vec<u8> {
+    let mut out = Cursor::new(Vec::new());
+    let format = if jpeg {
+        ImageFormat::Jpeg
+    } else {
+        ImageFormat::Png
+    };
+    // Encoding an in-memory RGB buffer to a Vec cannot fail for these formats.
+    if image.write_to(&mut out, format).is_err() {
+        return Vec::new();
+    }
+    out.into_inner()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_prompt_same_pixels_other_prompt_other_pixels() {
+        assert_eq!(from_prompt("a cat", 64, 32), from_prompt("a cat", 64, 32));
+        assert_ne!(from_prompt("a cat", 64, 32), from_prompt("a dog", 64, 32));
+    }
+
+    #[test]
+    fn an_edit_inverts_the_input() {
+        let input = DynamicImage::ImageRgb8(RgbImage::from_pixel(8, 8, Rgb([10, 20, 30])));
+        let out = edit(&input, 8, 8);
+        assert_eq!(out.get_pixel(3, 3).0, [245, 235, 225]);
+    }
+}

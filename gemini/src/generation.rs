@@ -1,0 +1,206 @@
+//! Turning a `generateContent` answer into what the caller needs: the images, the model's
+//! text, the turn to echo back on a follow-up edit, usage and cost; or the error that a
+//! 200 answer can still mean (a blocked prompt, a withheld image, text and no image).
+
+use crate::{
+    error::GeminiError,
+    sniff::{ImageFormat, sniff},
+    wire::{Content, FinishReason, GenerateContentResponse, Part},
+};
+
+/// Prices of one model, in US dollars per million tokens.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pricing {
+    pub usd_per_million_input_tokens: f64,
+    pub usd_per_million_output_tokens: f64,
+}
+
+/// Token counts of one call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub prompt_tokens: u32,
+    pub output_tokens: u32,
+    pub thoughts_tokens: u32,
+    pub total_tokens: u32,
+}
+
+impl Usage {
+    /// What the call costs: thinking tokens are billed as output.
+    pub fn cost_usd(&self, pricing: &Pricing) -> f64 {
+        let input = f64::from(self.prompt_tokens) * pricing.usd_per_million_input_tokens;
+        let output = f64::from(self.output_tokens.saturating_add(self.thoughts_tokens))
+            * pricing.usd_per_million_output_tokens;
+        (input + output) / 1_000_000.0
+    }
+}
+
+/// One generated image. `format` comes from the bytes; `declared_mime` is what Gemini said.
+#[derive(Clone, PartialEq)]
+pub struct GeneratedImage {
+    pub format: ImageFormat,
+    pub declared_mime: String,
+    pub bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for GeneratedImage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GeneratedImage")
+            .field("format", &self.format)
+            .field("declared_mime", &self.declared_mime)
+            .field("bytes", &self.bytes.len())
+            .finish()
+    }
+}
+
+/// A successful generation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Generation {
+    pub images: Vec<GeneratedImage>,
+    /// The model's words beside the image, if any.
+    pub text: Option<String>,
+    /// The model's turn without its thought parts, signatures kept: send it back as the
+    /// previous turn of a follow-up edit (3.x models require the signatures).
+    pub model_turn: Content,
+    pub usage: Usage,
+    pub model_version: Option<String>,
+    pub response_id: Option<String>,
+    /// Attempts made, retries included.
+    pub attempts: u32,
+    /// The cost, when the model's prices are known.
+    pub cost_usd: Option<f64>,
+}
+
+impl Generation {
+    /// The thought signatures of the model's turn, in order.
+    pub fn thought_signatures(&self) -> Vec<&str> {
+        self.model_turn
+            .parts
+            .iter()
+            .filter_map(|p| p.thought_signature.as_deref())
+            .collect()
+    }
+}
+
+/// Interprets a whole answer (or the merge of a stream's events): the images, or the error a
+/// 200 answer can still mean.
+pub fn interpret(response: GenerateContentResponse) -> Result<Generation, GeminiError> {
+    if let Some(reason) = response
+        .prompt_feedback
+        .as_ref()
+        .and_then(|f| f.block_reason.clone())
+    {
+        let message = response
+            .prompt_feedback
+            .and_then(|f| f.block_reason_message);
+        return Err(GeminiError::PromptBlocked { reason, message });
+    }
+    let usage = response
+        .usage_metadata
+        .as_ref()
+        .map_or_else(Usage::default, |u| Usage {
+            prompt_tokens: u.prompt_token_count,
+            output_tokens: u.candidates_token_count,
+            thoughts_tokens: u.thoughts_token_count,
+            total_tokens: u.total_token_count,
+        });
+    let Some(candidate) = response.candidates.into_iter().next() else {
+        return Err(GeminiError::Malformed {
+            detail: "the answer has no candidates".into(),
+        });
+    };
+    if let Some(reason) = candidate
+        .finish_reason
+        .clone()
+        .filter(FinishReason::is_block)
+    {
+        return Err(GeminiError::ImageBlocked {
+            reason,
+            message: candidate.finish_message,
+        });
+    }
+
+    let parts: Vec<Part> = candidate
+        .content
+        .map(|c| c.parts)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|p| !p.is_thought())
+        .collect();
+    let mut images = Vec::new();
+    let mut text = String::new();
+    for part in &parts {
+        if let Some(t) = &part.text {
+            text.push_str(t);
+        }
+        if let Some(blob) = &part.inline_data {
+            let Some(format) = sniff(&blob.data) else {
+                return Err(GeminiError::Malformed {
+                    detail: format!(
+                        "an image part labelled {:?} holds no known image format",
+                        blob.mime_type
+                    ),
+                });
+            };
+            images.push(GeneratedImage {
+                format,
+                declared_mime: blob.mime_type.clone(),
+                bytes: blob.data.clone(),
+            });
+        }
+    }
+    let text = (!text.trim().is_empty()).then_some(text);
+    if images.is_empty() {
+        return Err(GeminiError::NoImage {
+            finish_reason: candidate.finish_reason,
+            text,
+        });
+    }
+    Ok(Generation {
+        images,
+        text,
+        model_turn: Content {
+            role: Some("model".into()),
+            parts,
+        },
+        usage,
+        model_version: response.model_version,
+        response_id: response.response_id,
+        attempts: 1,
+        cost_usd: None,
+    })
+}
+
+/// Merges a stream's events into one answer: parts in order, the last finish reason, usage
+/// and ids, and any prompt feedback.
+pub(crate) fn merge(events: Vec<GenerateContentResponse>) -> GenerateContentResponse {
+    let mut merged = GenerateContentResponse::default();
+    for event in events {
+        if event.prompt_feedback.is_some() {
+            merged.prompt_feedback = event.prompt_feedback;
+        }
+        if event.usage_metadata.is_some() {
+            merged.usage_metadata = event.usage_metadata;
+        }
+        merged.model_version = event.model_version.or(merged.model_version);
+        merged.response_id = event.response_id.or(merged.response_id);
+        if let Some(candidate) = event.candidates.into_iter().next() {
+            if merged.candidates.is_empty() {
+                merged.candidates.push(candidate);
+                continue;
+            }
+            let target = &mut merged.candidates[0];
+            if let Some(content) = candidate.content {
+                target
+                    .content
+                    .get_or_insert_with(Content::default)
+                    .parts
+                    .extend(content.parts);
+            }
+            if candidate.finish_reason.is_some() {
+                target.finish_reason = candidate.finish_reason;
+                target.finish_message = candidate.finish_message;
+            }
+        }
+    }
+    merged
+}

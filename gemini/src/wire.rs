@@ -1,0 +1,343 @@
+//! The Gemini `generateContent` wire model.
+//!
+//! Field names are camelCase on the wire. Response types ignore fields they do not know, so an
+//! upstream addition never breaks a client; [`FinishReason`] and [`BlockReason`] keep values
+//! they do not know as `Other`. Inline image data is base64 on the wire and bytes here: it is
+//! decoded straight from the response buffer while parsing, never held twice as text.
+
+use serde::{Deserialize, Serialize};
+
+/// The body of `generateContent` and `streamGenerateContent`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GenerateContentRequest {
+    pub contents: Vec<Content>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_instruction: Option<Content>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub safety_settings: Vec<SafetySetting>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation_config: Option<GenerationConfig>,
+}
+
+/// One turn of a conversation: the user's, or the model's echoed back.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Content {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<Part>,
+}
+
+impl Content {
+    /// A user turn made of these parts.
+    pub fn user(parts: Vec<Part>) -> Self {
+        Self {
+            role: Some("user".into()),
+            parts,
+        }
+    }
+}
+
+/// One part of a turn: text, an inline image, or both absent (an empty part).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Part {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inline_data: Option<Blob>,
+    /// True on the model's interim "thinking" parts, which a client skips.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thought: Option<bool>,
+    /// Opaque signature that must be echoed back with the part on a follow-up turn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thought_signature: Option<String>,
+}
+
+impl Part {
+    pub fn text(text: impl Into<String>) -> Self {
+        Self {
+            text: Some(text.into()),
+            ..Self::default()
+        }
+    }
+
+    pub fn image(mime_type: impl Into<String>, data: Vec<u8>) -> Self {
+        Self {
+            inline_data: Some(Blob {
+                mime_type: mime_type.into(),
+                data,
+            }),
+            ..Self::default()
+        }
+    }
+
+    pub fn is_thought(&self) -> bool {
+        self.thought == Some(true)
+    }
+}
+
+/// Inline bytes with their declared MIME type. The declared type can be wrong: see
+/// [`crate::sniff`].
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Blob {
+    pub mime_type: String,
+    #[serde(with = "base64_data")]
+    pub data: Vec<u8>,
+}
+
+impl std::fmt::Debug for Blob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Blob")
+            .field("mime_type", &self.mime_type)
+            .field("bytes", &self.data.len())
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SafetySetting {
+    pub category: String,
+    pub threshold: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GenerationConfig {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub response_modalities: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_config: Option<ImageConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub candidate_count: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thinking_config: Option<ThinkingConfig>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aspect_ratio: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_size: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ThinkingConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include_thoughts: Option<bool>,
+}
+
+/// A `generateContent` answer, or one event of a stream.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GenerateContentResponse {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<Candidate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_feedback: Option<PromptFeedback>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage_metadata: Option<UsageMetadata>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Candidate {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<Content>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish_reason: Option<FinishReason>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish_message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PromptFeedback {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_reason: Option<BlockReason>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_reason_message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageMetadata {
+    #[serde(default)]
+    pub prompt_token_count: u32,
+    #[serde(default)]
+    pub candidates_token_count: u32,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub thoughts_token_count: u32,
+    #[serde(default)]
+    pub total_token_count: u32,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prompt_tokens_details: Vec<ModalityTokenCount>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub candidates_tokens_details: Vec<ModalityTokenCount>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModalityTokenCount {
+    pub modality: String,
+    #[serde(default)]
+    pub token_count: u32,
+}
+
+/// Declares an enum of upstream string values that keeps unknown values as `Other(String)`.
+macro_rules! open_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(from = "String", into = "String")]
+        pub enum $name {
+            $($variant,)+
+            /// A value this client does not know yet.
+            Other(String),
+        }
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(Self::$variant => $text,)+
+                    Self::Other(s) => s,
+                }
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(s: String) -> Self {
+                match s.as_str() {
+                    $($text => Self::$variant,)+
+                    _ => Self::Other(s),
+                }
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(v: $name) -> String {
+                v.as_str().to_owned()
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+open_enum!(
+    /// Why a candidate stopped.
+    FinishReason {
+        Stop = "STOP",
+        MaxTokens = "MAX_TOKENS",
+        Safety = "SAFETY",
+        Recitation = "RECITATION",
+        Language = "LANGUAGE",
+        OtherReason = "OTHER",
+        Blocklist = "BLOCKLIST",
+        ProhibitedContent = "PROHIBITED_CONTENT",
+        Spii = "SPII",
+        MalformedFunctionCall = "MALFORMED_FUNCTION_CALL",
+        ImageSafety = "IMAGE_SAFETY",
+        UnexpectedToolCall = "UNEXPECTED_TOOL_CALL",
+        TooManyToolCalls = "TOO_MANY_TOOL_CALLS",
+        ImageProhibitedContent = "IMAGE_PROHIBITED_CONTENT",
+        NoImage = "NO_IMAGE",
+        ImageRecitation = "IMAGE_RECITATION",
+        ImageOther = "IMAGE_OTHER",
+    }
+);
+
+open_enum!(
+    /// Why a prompt was refused before any candidate was made.
+    BlockReason {
+        Safety = "SAFETY",
+        OtherReason = "OTHER",
+        Blocklist = "BLOCKLIST",
+        ProhibitedContent = "PROHIBITED_CONTENT",
+        ImageSafety = "IMAGE_SAFETY",
+    }
+);
+
+impl FinishReason {
+    /// Reasons that mean the output was withheld by a policy filter.
+    pub fn is_block(&self) -> bool {
+        matches!(
+            self,
+            Self::Safety
+                | Self::Recitation
+                | Self::Blocklist
+                | Self::ProhibitedContent
+                | Self::Spii
+                | Self::ImageSafety
+                | Self::ImageProhibitedContent
+                | Self::ImageRecitation
+        )
+    }
+}
+
+/// The error body of a non-2xx answer, and of an error event mid-stream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorEnvelope {
+    pub error: ErrorBody,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    #[serde(default)]
+    pub code: u16,
+    #[serde(default)]
+    pub message: String,
+    #[serde(default)]
+    pub status: String,
+    /// `google.rpc` detail objects, told apart by their `@type`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<serde_json::Value>,
+}
+
+/// Base64 inline data, decoded while parsing.
+mod base64_data {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserializer, Serializer, de};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        struct Visitor;
+        impl de::Visitor<'_> for Visitor {
+            type Value = Vec<u8>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("base64 data")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Vec<u8>, E> {
+                STANDARD
+                    .decode(v)
+                    .map_err(|e| E::custom(format!("inline data is not base64: {e}")))
+            }
+        }
+        d.deserialize_str(Visitor)
+    }
+}
