@@ -39,7 +39,7 @@ impl Usage {
 pub struct GeneratedImage {
     pub format: ImageFormat,
     pub declared_mime: String,
-    pub bytes: Vec<u8>,
+    pub bytes: bytes::Bytes,
 }
 
 impl std::fmt::Debug for GeneratedImage {

@@ -5,6 +5,7 @@
 //! they do not know as `Other`. Inline image data is base64 on the wire and bytes here: it is
 //! decoded straight from the response buffer while parsing, never held twice as text.
 
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 /// The body of `generateContent` and `streamGenerateContent`.
@@ -64,11 +65,11 @@ impl Part {
         }
     }
 
-    pub fn image(mime_type: impl Into<String>, data: Vec<u8>) -> Self {
+    pub fn image(mime_type: impl Into<String>, data: impl Into<Bytes>) -> Self {
         Self {
             inline_data: Some(Blob {
                 mime_type: mime_type.into(),
-                data,
+                data: data.into(),
             }),
             ..Self::default()
         }
@@ -80,13 +81,14 @@ impl Part {
 }
 
 /// Inline bytes with their declared MIME type. The declared type can be wrong: see
-/// [`crate::sniff`].
+/// [`crate::sniff`]. The bytes are shared (`Bytes`), so the image a result hands out and the
+/// model turn kept for a follow-up edit are one allocation, not two.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Blob {
     pub mime_type: String,
     #[serde(with = "base64_data")]
-    pub data: Vec<u8>,
+    pub data: Bytes,
 }
 
 impl std::fmt::Debug for Blob {
@@ -319,22 +321,26 @@ pub struct ErrorBody {
 mod base64_data {
     use base64::Engine as _;
     use base64::engine::general_purpose::STANDARD;
+    use bytes::Bytes;
     use serde::{Deserializer, Serializer, de};
 
     pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&STANDARD.encode(bytes))
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Bytes, D::Error> {
         struct Visitor;
         impl de::Visitor<'_> for Visitor {
-            type Value = Vec<u8>;
+            type Value = Bytes;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("base64 data")
             }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Vec<u8>, E> {
+            /// Decodes straight from the parser's view of the text: the base64 is never
+            /// copied into a `String` of its own.
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Bytes, E> {
                 STANDARD
                     .decode(v)
+                    .map(Bytes::from)
                     .map_err(|e| E::custom(format!("inline data is not base64: {e}")))
             }
         }

@@ -1,0 +1,327 @@
+//! Turning uploaded bytes into pixels, safely.
+//!
+//! The format comes from the magic bytes (a name or a declared type can lie). Byte limits are
+//! checked before anything is parsed, the pixel limit as soon as the header is read and before
+//! any pixel buffer is allocated (so a decompression bomb costs nothing), and the decoder runs
+//! under `image::Limits`. What comes out is pixels, oriented as the camera meant them: EXIF,
+//! GPS, XMP and comments stay behind in the bytes, which go no further.
+
+use std::io::Cursor;
+
+use gemini::sniff::{ImageFormat, sniff};
+use image::{DynamicImage, ImageDecoder, ImageReader, metadata::Orientation};
+
+use crate::error::InputError;
+
+/// Limits on what a request may carry. Defaults suit a phone photo and a 4K render.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputLimits {
+    pub max_image_bytes: usize,
+    pub max_request_bytes: usize,
+    /// Width × height of one image.
+    pub max_pixels: u64,
+    /// What a decoder may allocate for one image.
+    pub max_decode_bytes: u64,
+}
+
+impl Default for InputLimits {
+    fn default() -> Self {
+        Self {
+            max_image_bytes: 25 * 1024 * 1024,
+            max_request_bytes: 80 * 1024 * 1024,
+            max_pixels: 50_000_000,
+            max_decode_bytes: 512 * 1024 * 1024,
+        }
+    }
+}
+
+/// An accepted input image: its pixels (orientation applied, metadata gone) and what it was.
+#[derive(Debug, Clone)]
+pub struct SourceImage {
+    pub pixels: DynamicImage,
+    pub format: ImageFormat,
+}
+
+impl SourceImage {
+    pub fn width(&self) -> u32 {
+        self.pixels.width()
+    }
+
+    pub fn height(&self) -> u32 {
+        self.pixels.height()
+    }
+}
+
+/// Checks the total size of a request's images before any of them is decoded.
+pub fn check_request_size(
+    sizes: impl IntoIterator<Item = usize>,
+    limits: &InputLimits,
+) -> Result<(), InputError> {
+    let total: usize = sizes.into_iter().sum();
+    if total > limits.max_request_bytes {
+        return Err(InputError::RequestTooLarge {
+            bytes: total,
+            limit: limits.max_request_bytes,
+        });
+    }
+    Ok(())
+}
+
+/// Decodes one uploaded image within `limits`.
+pub fn decode(bytes: &[u8], limits: &InputLimits) -> Result<SourceImage, InputError> {
+    if bytes.len() > limits.max_image_bytes {
+        return Err(InputError::TooManyBytes {
+            bytes: bytes.len(),
+            limit: limits.max_image_bytes,
+        });
+    }
+    let format = sniff(bytes).ok_or(InputError::NotAnImage)?;
+    let codec = match format {
+        ImageFormat::Png => image::ImageFormat::Png,
+        ImageFormat::Jpeg => image::ImageFormat::Jpeg,
+        ImageFormat::Webp => image::ImageFormat::WebP,
+        other => {
+            return Err(InputError::UnsupportedFormat {
+                found: other.name(),
+            });
+        }
+    };
+    let pixels = decode_as(bytes, codec, limits)?;
+    Ok(SourceImage { pixels, format })
+}
+
+/// Decodes `bytes` as `codec`, refusing an image over the pixel limit before it allocates.
+pub(crate) fn decode_as(
+    bytes: &[u8],
+    codec: image::ImageFormat,
+    limits: &InputLimits,
+) -> Result<DynamicImage, InputError> {
+    let corrupt = |e: image::ImageError| match e {
+        image::ImageError::Limits(_) => InputError::TooManyPixels {
+            width: 0,
+            height: 0,
+            limit: limits.max_pixels,
+        },
+        other => InputError::Corrupt {
+            detail: other.to_string(),
+        },
+    };
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), codec);
+    let mut decode_limits = image::Limits::default();
+    decode_limits.max_alloc = Some(limits.max_decode_bytes);
+    reader.limits(decode_limits);
+    let mut decoder = reader.into_decoder().map_err(corrupt)?;
+    let (width, height) = decoder.dimensions();
+    if width == 0 || height == 0 {
+        return Err(InputError::Corrupt {
+            detail: "the image has no pixels".into(),
+        });
+    }
+    if u64::from(width) * u64::from(height) > limits.max_pixels {
+        return Err(InputError::TooManyPixels {
+            width,
+            height,
+            limit: limits.max_pixels,
+        });
+    }
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let mut pixels = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
+    pixels.apply_orientation(orientation);
+    Ok(pixels)
+}
+
+/// The pixels as a PNG with nothing but pixels in it: what is sent onward.
+pub fn clean_png(pixels: &DynamicImage) -> Vec<u8> {
+    let mut out = Cursor::new(Vec::new());
+    // Encoding an in-memory buffer to a Vec does not fail for PNG.
+    let _ = pixels.write_to(&mut out, image::ImageFormat::Png);
+    out.into_inner()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{Rgb, RgbImage};
+
+    fn png(width: u32, height: u32) -> Vec<u8> {
+        clean_png(&DynamicImage::ImageRgb8(RgbImage::from_pixel(
+            width,
+            height,
+            Rgb([9, 99, 199]),
+        )))
+    }
+
+    fn jpeg_with_exif(width: u32, height: u32, exif: &[u8]) -> Vec<u8> {
+        let mut jpeg = Cursor::new(Vec::new());
+        let img = RgbImage::from_fn(width, height, |x, _| {
+            if x < width / 2 {
+                Rgb([255, 0, 0])
+            } else {
+                Rgb([0, 0, 255])
+            }
+        });
+        img.write_to(&mut jpeg, image::ImageFormat::Jpeg).unwrap();
+        let jpeg = jpeg.into_inner();
+        // Insert an APP1 "Exif" segment right after SOI.
+        let mut segment = b"Exif\0\0".to_vec();
+        segment.extend_from_slice(exif);
+        let len = u16::try_from(segment.len() + 2).unwrap();
+        let mut out = jpeg[..2].to_vec();
+        out.extend_from_slice(&[0xFF, 0xE1]);
+        out.extend_from_slice(&len.to_be_bytes());
+        out.extend_from_slice(&segment);
+        out.extend_from_slice(&jpeg[2..]);
+        out
+    }
+
+    /// A little-endian TIFF block with Orientation and a GPS IFD pointer whose latitude ref
+    /// holds a marker string.
+    fn exif_block(orientation: u16) -> Vec<u8> {
+        let mut t = b"II*\0".to_vec();
+        t.extend_from_slice(&8u32.to_le_bytes());
+        // IFD0: 2 entries.
+        t.extend_from_slice(&2u16.to_le_bytes());
+        t.extend_from_slice(&0x0112u16.to_le_bytes()); // Orientation
+        t.extend_from_slice(&3u16.to_le_bytes()); // SHORT
+        t.extend_from_slice(&1u32.to_le_bytes());
+        t.extend_from_slice(&u32::from(orientation).to_le_bytes());
+        t.extend_from_slice(&0x8825u16.to_le_bytes()); // GPS IFD pointer
+        t.extend_from_slice(&4u16.to_le_bytes()); // LONG
+        t.extend_from_slice(&1u32.to_le_bytes());
+        t.extend_from_slice(&38u32.to_le_bytes()); // offset of the GPS IFD
+        t.extend_from_slice(&0u32.to_le_bytes()); // no next IFD
+        // GPS IFD at 38: one ASCII entry holding "GPSMARKER".
+        t.extend_from_slice(&1u16.to_le_bytes());
+        t.extend_from_slice(&0x0001u16.to_le_bytes());
+        t.extend_from_slice(&2u16.to_le_bytes()); // ASCII
+        t.extend_from_slice(&10u32.to_le_bytes());
+        t.extend_from_slice(&56u32.to_le_bytes());
+        t.extend_from_slice(&0u32.to_le_bytes());
+        t.extend_from_slice(b"GPSMARKER\0");
+        t
+    }
+
+    #[test]
+    fn png_jpeg_and_webp_are_accepted_by_their_bytes() {
+        let limits = InputLimits::default();
+        assert_eq!(
+            decode(&png(4, 3), &limits).unwrap().format,
+            ImageFormat::Png
+        );
+        let jpeg = jpeg_with_exif(8, 8, &exif_block(1));
+        assert_eq!(decode(&jpeg, &limits).unwrap().format, ImageFormat::Jpeg);
+        let mut webp = Cursor::new(Vec::new());
+        RgbImage::new(4, 4)
+            .write_to(&mut webp, image::ImageFormat::WebP)
+            .unwrap();
+        assert_eq!(
+            decode(&webp.into_inner(), &limits).unwrap().format,
+            ImageFormat::Webp
+        );
+    }
+
+    #[test]
+    fn other_formats_are_refused_with_their_name() {
+        let limits = InputLimits::default();
+        let cases: [(&[u8], &str); 4] = [
+            (b"GIF89a\x01\0\x01\0\0\0\0;", "GIF"),
+            (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "SVG"),
+            (b"%PDF-1.4 renamed to photo.png", "PDF"),
+            (b"\0\0\0\x18ftypheic\0\0\0\0mif1heic", "HEIC/HEIF"),
+        ];
+        for (bytes, name) in cases {
+            let e = decode(bytes, &limits).unwrap_err();
+            assert_eq!(e, InputError::UnsupportedFormat { found: name });
+            assert!(e.to_string().contains("PNG, JPEG or WebP"));
+        }
+        assert_eq!(
+            decode(b"just some text", &limits).unwrap_err(),
+            InputError::NotAnImage
+        );
+    }
+
+    #[test]
+    fn a_png_header_over_broken_data_is_corrupt_not_a_panic() {
+        let mut bytes = png(16, 16);
+        let len = bytes.len();
+        bytes.truncate(len / 2);
+        assert!(matches!(
+            decode(&bytes, &InputLimits::default()),
+            Err(InputError::Corrupt { .. })
+        ));
+    }
+
+    #[test]
+    fn byte_and_request_limits_apply() {
+        let limits = InputLimits {
+            max_image_bytes: 100,
+            max_request_bytes: 150,
+            ..InputLimits::default()
+        };
+        assert!(matches!(
+            decode(&[0u8; 101], &limits),
+            Err(InputError::TooManyBytes { .. })
+        ));
+        assert!(check_request_size([100, 50], &limits).is_ok());
+        assert!(matches!(
+            check_request_size([100, 51], &limits),
+            Err(InputError::RequestTooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn a_decompression_bomb_is_refused_from_its_header() {
+        // A valid PNG header claiming 60000x60000 pixels (3.6 GP), with almost no data.
+        let mut bomb = png(1, 1);
+        bomb[16..20].copy_from_slice(&60_000u32.to_be_bytes());
+        bomb[20..24].copy_from_slice(&60_000u32.to_be_bytes());
+        // Fix the IHDR CRC so the header itself is valid.
+        let crc = crc32(&bomb[12..29]);
+        bomb[29..33].copy_from_slice(&crc.to_be_bytes());
+        let e = decode(&bomb, &InputLimits::default()).unwrap_err();
+        assert_eq!(
+            e,
+            InputError::TooManyPixels {
+                width: 60_000,
+                height: 60_000,
+                limit: 50_000_000
+            }
+        );
+    }
+
+    #[test]
+    fn exif_orientation_is_applied() {
+        // Orientation 6: rotate 90° clockwise to display. An 8x4 landscape becomes 4x8.
+        let jpeg = jpeg_with_exif(8, 4, &exif_block(6));
+        let img = decode(&jpeg, &InputLimits::default()).unwrap();
+        assert_eq!((img.width(), img.height()), (4, 8));
+    }
+
+    #[test]
+    fn metadata_does_not_survive_into_what_is_sent_on() {
+        let jpeg = jpeg_with_exif(8, 8, &exif_block(1));
+        assert!(
+            jpeg.windows(9).any(|w| w == b"GPSMARKER"),
+            "the test input carries GPS data"
+        );
+        let img = decode(&jpeg, &InputLimits::default()).unwrap();
+        let out = clean_png(&img.pixels);
+        assert!(!out.windows(9).any(|w| w == b"GPSMARKER"));
+        assert!(!out.windows(4).any(|w| w == b"eXIf" || w == b"Exif"));
+    }
+
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = 0xFFFF_FFFFu32;
+        for &b in data {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+}

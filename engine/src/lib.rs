@@ -1,0 +1,15 @@
+//! The GemFlash image job, with no web framework in it.
+//!
+//! - [`input`]: an uploaded image becomes pixels only if its bytes are PNG, JPEG or WebP, it
+//!   fits the limits, and it decodes within a memory budget; EXIF orientation is applied and
+//!   every byte of metadata is left behind (the pixels are all that go on).
+//! - [`mask`]: the painted mask, checked against its source, feathered inward.
+//! - [`composite`]: the model's answer is fitted to the source and laid in through the mask,
+//!   so every pixel outside the mask is exactly the source's.
+
+pub mod composite;
+pub mod error;
+pub mod input;
+pub mod mask;
+
+pub use error::InputError;
