@@ -11,5 +11,7 @@ pub mod composite;
 pub mod error;
 pub mod input;
 pub mod mask;
+pub mod store;
+pub mod studio;
 
 pub use error::InputError;

@@ -48,6 +48,35 @@ pub fn edit(input: &DynamicImage, width: u32, height: u32) -> RgbImage {
     out
 }
 
+/// An edit following the mask convention (source first, mask second): inverted where the
+/// mask is white; elsewhere shifted by a few levels, the way a real model redraws the whole
+/// image and drifts a little outside the region it was asked to change.
+pub fn edit_with_mask(
+    input: &DynamicImage,
+    mask: &DynamicImage,
+    width: u32,
+    height: u32,
+) -> RgbImage {
+    let mut out = input
+        .resize_exact(width, height, FilterType::Triangle)
+        .to_rgb8();
+    let mask = mask
+        .resize_exact(width, height, FilterType::Nearest)
+        .to_luma8();
+    for (p, m) in out.pixels_mut().zip(mask.pixels()) {
+        p.0 = if m.0[0] >= 128 {
+            [255 - p.0[0], 255 - p.0[1], 255 - p.0[2]]
+        } else {
+            [
+                p.0[0].saturating_add(3),
+                p.0[1].saturating_sub(3),
+                p.0[2].saturating_add(2),
+            ]
+        };
+    }
+    out
+}
+
 /// Encodes as PNG, or as JPEG where the model answers JPEG.
 pub fn encode(image: &RgbImage, jpeg: bool) -> Vec<u8> {
     let mut out = Cursor::new(Vec::new());

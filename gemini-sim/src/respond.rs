@@ -328,9 +328,12 @@ fn generate(
         _ => {}
     }
 
-    let pixels = match inputs.first() {
-        Some(input) => render::edit(input, width, height),
-        None => render::from_prompt(prompt, width, height),
+    let pixels = match inputs.as_slice() {
+        [source, mask, ..] if uses_mask_convention(prompt) => {
+            render::edit_with_mask(source, mask, width, height)
+        }
+        [source, ..] => render::edit(source, width, height),
+        [] => render::from_prompt(prompt, width, height),
     };
     let as_jpeg = model.answers_jpeg() || fault == Some(Fault::JpegAsPng);
     let bytes = render::encode(&pixels, as_jpeg);
@@ -345,6 +348,11 @@ fn generate(
         candidate(vec![part], FinishReason::Stop, None),
         usage(model.output_tokens(&size), "IMAGE"),
     )
+}
+
+/// Whether the prompt says the second image is a mask of the first (GemFlash's convention).
+fn uses_mask_convention(prompt: &str) -> bool {
+    prompt.contains("The second image is a mask")
 }
 
 /// A streamed answer: the image in one event, then the finish reason and usage in the last.

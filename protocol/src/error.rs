@@ -18,6 +18,26 @@ pub enum ErrorKind {
     Internal,
     /// The request could not reach the server, or its answer could not be read.
     Network,
+    /// An image of a kind or size GemFlash cannot take.
+    UnsupportedImage,
+    /// The upload is larger than the server accepts.
+    TooLarge,
+    /// Gemini refused the prompt.
+    PromptBlocked,
+    /// Gemini made an image and withheld it.
+    ImageBlocked,
+    /// Gemini answered without an image (perhaps with text).
+    NoImage,
+    /// Gemini's quota is used up for now; `retry_after_secs` says when to try again.
+    QuotaExhausted,
+    /// The key has no quota for this model at all.
+    NoQuota,
+    /// The model is overloaded or Gemini failed; trying again later may work.
+    Unavailable,
+    /// Gemini took too long.
+    Timeout,
+    /// The server's Gemini key or model configuration is wrong: only the operator can fix it.
+    Misconfigured,
 }
 
 impl ErrorKind {
@@ -28,6 +48,14 @@ impl ErrorKind {
             ErrorKind::NotFound => 404,
             ErrorKind::Internal => 500,
             ErrorKind::Network => 502,
+            ErrorKind::UnsupportedImage => 415,
+            ErrorKind::TooLarge => 413,
+            ErrorKind::PromptBlocked | ErrorKind::ImageBlocked | ErrorKind::NoImage => 422,
+            ErrorKind::QuotaExhausted => 429,
+            ErrorKind::NoQuota => 402,
+            ErrorKind::Unavailable => 503,
+            ErrorKind::Timeout => 504,
+            ErrorKind::Misconfigured => 502,
         }
     }
 }
@@ -37,6 +65,9 @@ impl ErrorKind {
 pub struct UserError {
     pub kind: ErrorKind,
     pub message: String,
+    /// When trying again makes sense, after how many seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_secs: Option<u64>,
 }
 
 impl UserError {
@@ -44,6 +75,7 @@ impl UserError {
         Self {
             kind,
             message: message.into(),
+            retry_after_secs: None,
         }
     }
 

@@ -5,7 +5,9 @@
 //! alike. Nothing in this crate knows about HTTP, Leptos or Gemini.
 
 mod error;
+mod image;
 mod server_info;
 
 pub use error::{ErrorKind, UserError};
+pub use image::{GenerateRequest, ImageResult, MAX_PROMPT_CHARS};
 pub use server_info::{ModelInfo, ServerInfo, Upstream};

@@ -1,0 +1,415 @@
+//! The image jobs: generate from text, and edit through a mask. Each validates its input,
+//! calls Gemini, makes the result exact (for edits: composited through the mask), stores it,
+//! and answers with ids and URLs.
+//!
+//! How the mask reaches Gemini: the source image first, the mask second (white = may change,
+//! black = keep), then any further reference images, and an instruction that says so. The
+//! model uses it as a strong hint; the compositing step makes it a guarantee.
+
+use std::{io::Cursor, sync::Arc};
+
+use gemini::{
+    Client, GeminiError,
+    wire::{Content, GenerateContentRequest, GenerationConfig, ImageConfig, Part},
+};
+use image::{DynamicImage, GrayImage, imageops::FilterType};
+use protocol::{ErrorKind, GenerateRequest, ImageResult, MAX_PROMPT_CHARS, UserError};
+
+use crate::{
+    composite::composite,
+    error::InputError,
+    input::{self, InputLimits, SourceImage},
+    mask::Mask,
+    store::{ImageRecord, Kind, NewImage, Store, StoreError},
+};
+
+/// The instruction that tells the model how the mask works; the simulator looks for it too.
+pub const MASK_INSTRUCTION: &str = "The first image is the one to edit. The second image is a mask of it: \
+change only the region that is white in the mask, and keep everything in the black region exactly as it is.";
+
+/// Longest side of a thumbnail, in pixels.
+const THUMBNAIL_SIDE: u32 = 384;
+
+/// What a model allows, as far as the jobs need to know.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelRules {
+    pub id: String,
+    pub max_input_images: usize,
+    pub aspect_ratios: Vec<String>,
+    pub image_sizes: Vec<String>,
+}
+
+/// An edit request, as parsed from the browser's upload.
+#[derive(Debug, Clone)]
+pub struct EditJob {
+    /// The source first, then optional reference images.
+    pub images: Vec<Vec<u8>>,
+    pub mask: Option<Vec<u8>>,
+    pub prompt: String,
+    pub model: String,
+    /// The stored image the source came from, for lineage.
+    pub parent_id: Option<String>,
+}
+
+/// Why a job failed.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error("{0}")]
+    Input(#[from] InputError),
+    #[error("{0}")]
+    Request(String),
+    #[error("{0}")]
+    Gemini(#[from] GeminiError),
+    #[error("the store failed: {0}")]
+    Store(#[from] StoreError),
+    #[error("a worker task failed: {0}")]
+    Worker(String),
+}
+
+impl JobError {
+    /// The error as the browser may see it: internal detail stays out.
+    pub fn to_user_error(&self) -> UserError {
+        match self {
+            JobError::Input(e) => {
+                let kind = match e {
+                    InputError::TooManyBytes { .. } | InputError::RequestTooLarge { .. } => {
+                        ErrorKind::TooLarge
+                    }
+                    InputError::TooManyImages { .. }
+                    | InputError::MaskWrongSize { .. }
+                    | InputError::MaskEmpty => ErrorKind::BadRequest,
+                    _ => ErrorKind::UnsupportedImage,
+                };
+                UserError::new(kind, e.to_string())
+            }
+            JobError::Request(message) => UserError::new(ErrorKind::BadRequest, message.clone()),
+            JobError::Gemini(e) => gemini_user_error(e),
+            JobError::Store(_) | JobError::Worker(_) => UserError::internal(),
+        }
+    }
+}
+
+fn gemini_user_error(e: &GeminiError) -> UserError {
+    let kind = match e {
+        GeminiError::PromptBlocked { .. } => ErrorKind::PromptBlocked,
+        GeminiError::ImageBlocked { .. } => ErrorKind::ImageBlocked,
+        GeminiError::NoImage { .. } => ErrorKind::NoImage,
+        GeminiError::QuotaExhausted {
+            zero_quota: true, ..
+        } => ErrorKind::NoQuota,
+        GeminiError::QuotaExhausted { .. } => ErrorKind::QuotaExhausted,
+        GeminiError::Overloaded { .. }
+        | GeminiError::Upstream { .. }
+        | GeminiError::Network { .. } => ErrorKind::Unavailable,
+        GeminiError::Timeout => ErrorKind::Timeout,
+        GeminiError::BadRequest { .. } => ErrorKind::BadRequest,
+        GeminiError::Malformed { .. } => ErrorKind::Unavailable,
+        GeminiError::InvalidKey
+        | GeminiError::PermissionDenied { .. }
+        | GeminiError::ModelNotFound { .. } => ErrorKind::Misconfigured,
+    };
+    let mut user = UserError::new(kind, e.to_string());
+    user.retry_after_secs = match e {
+        GeminiError::QuotaExhausted {
+            zero_quota: false,
+            retry_after,
+            ..
+        } => Some(retry_after.map_or(60, |d| d.as_secs().max(1))),
+        _ => None,
+    };
+    user
+}
+
+/// The jobs, with what they share.
+#[derive(Debug, Clone)]
+pub struct Studio {
+    client: Client,
+    store: Arc<Store>,
+    models: Arc<Vec<ModelRules>>,
+    limits: InputLimits,
+    /// Feather width of mask edges, in pixels.
+    feather: u32,
+}
+
+impl Studio {
+    pub fn new(
+        client: Client,
+        store: Arc<Store>,
+        models: Vec<ModelRules>,
+        limits: InputLimits,
+        feather: u32,
+    ) -> Self {
+        Self {
+            client,
+            store,
+            models: Arc::new(models),
+            limits,
+            feather,
+        }
+    }
+
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    fn model(&self, id: &str) -> Result<&ModelRules, JobError> {
+        self.models.iter().find(|m| m.id == id).ok_or_else(|| {
+            JobError::Request(format!(
+                "The model {id:?} is not offered by this server. Choose one from the list."
+            ))
+        })
+    }
+
+    /// Text to image.
+    pub async fn generate(&self, request: GenerateRequest) -> Result<ImageResult, JobError> {
+        let prompt = check_prompt(&request.prompt)?;
+        let model = self.model(&request.model)?;
+        if let Some(ratio) = &request.aspect_ratio
+            && !model.aspect_ratios.contains(ratio)
+        {
+            return Err(JobError::Request(format!(
+                "{} does not offer the aspect ratio {ratio}.",
+                model.id
+            )));
+        }
+        if let Some(size) = &request.image_size
+            && !model.image_sizes.contains(size)
+        {
+            return Err(JobError::Request(format!(
+                "{} does not offer the size {size}.",
+                model.id
+            )));
+        }
+        let gemini_request = GenerateContentRequest {
+            contents: vec![Content::user(vec![Part::text(prompt)])],
+            generation_config: Some(GenerationConfig {
+                response_modalities: vec!["TEXT".into(), "IMAGE".into()],
+                image_config: Some(ImageConfig {
+                    aspect_ratio: request.aspect_ratio.clone(),
+                    image_size: request.image_size.clone(),
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let generation = self
+            .client
+            .generate_content(&model.id, &gemini_request)
+            .await?;
+        let model_text = generation.text.clone();
+        let image = generation.images.into_iter().next().ok_or_else(|| {
+            JobError::Gemini(GeminiError::NoImage {
+                finish_reason: None,
+                text: None,
+            })
+        })?;
+        let limits = self.limits.clone();
+        let new = NewImage {
+            bytes: Vec::new(),
+            mime: "image/png",
+            thumbnail_webp: Vec::new(),
+            width: 0,
+            height: 0,
+            parent_id: None,
+            kind: Kind::Generated,
+            prompt: prompt.to_owned(),
+            model: model.id.clone(),
+            aspect_ratio: request.aspect_ratio,
+            image_size: request.image_size,
+            prompt_tokens: generation.usage.prompt_tokens,
+            output_tokens: generation.usage.output_tokens,
+            thoughts_tokens: generation.usage.thoughts_tokens,
+            cost_usd: generation.cost_usd,
+        };
+        let store = self.store.clone();
+        let record = blocking(move || {
+            // Upstream output is input too: decode it under the same limits, and store pixels
+            // re-encoded losslessly, so nothing but pixels is kept.
+            let decoded = input::decode(&image.bytes, &limits).map_err(|e| {
+                JobError::Gemini(GeminiError::Malformed {
+                    detail: format!("the returned image is unusable: {e}"),
+                })
+            })?;
+            let new = finish(new, &decoded.pixels);
+            Ok(store.put(new)?)
+        })
+        .await?;
+        Ok(result(&record, model_text))
+    }
+
+    /// An edit: the source (and references) through the mask.
+    pub async fn edit(&self, job: EditJob) -> Result<ImageResult, JobError> {
+        let prompt = check_prompt(&job.prompt)?.to_owned();
+        let model = self.model(&job.model)?.clone();
+        if job.images.is_empty() {
+            return Err(JobError::Request("Add an image to edit.".into()));
+        }
+        if job.images.len() > model.max_input_images {
+            return Err(InputError::TooManyImages {
+                count: job.images.len(),
+                max: model.max_input_images,
+                model: model.id.clone(),
+            }
+            .into());
+        }
+        input::check_request_size(
+            job.images
+                .iter()
+                .map(Vec::len)
+                .chain(job.mask.as_ref().map(Vec::len)),
+            &self.limits,
+        )?;
+
+        let limits = self.limits.clone();
+        let feather = self.feather;
+        let (sources, mask) = blocking(move || {
+            let sources = job
+                .images
+                .iter()
+                .map(|b| input::decode(b, &limits))
+                .collect::<Result<Vec<SourceImage>, _>>()?;
+            let (w, h) = (sources[0].width(), sources[0].height());
+            let mask = match &job.mask {
+                Some(bytes) => Mask::decode(bytes, w, h, &limits)?,
+                None => Mask::full(w, h),
+            };
+            Ok((sources, mask))
+        })
+        .await?;
+
+        let mut parts = vec![Part::text(format!(
+            "{MASK_INSTRUCTION}\n\nThe edit: {prompt}"
+        ))];
+        let mask_png = mask_png(&mask);
+        let source_png = input::clean_png(&sources[0].pixels);
+        parts.push(Part::image("image/png", source_png));
+        parts.push(Part::image("image/png", mask_png));
+        for extra in &sources[1..] {
+            parts.push(Part::image("image/png", input::clean_png(&extra.pixels)));
+        }
+        let gemini_request = GenerateContentRequest {
+            contents: vec![Content::user(parts)],
+            generation_config: Some(GenerationConfig {
+                response_modalities: vec!["TEXT".into(), "IMAGE".into()],
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let generation = self
+            .client
+            .generate_content(&model.id, &gemini_request)
+            .await?;
+        let model_text = generation.text.clone();
+        let image = generation.images.into_iter().next().ok_or_else(|| {
+            JobError::Gemini(GeminiError::NoImage {
+                finish_reason: None,
+                text: None,
+            })
+        })?;
+
+        let limits = self.limits.clone();
+        let store = self.store.clone();
+        let new = NewImage {
+            bytes: Vec::new(),
+            mime: "image/png",
+            thumbnail_webp: Vec::new(),
+            width: 0,
+            height: 0,
+            parent_id: job.parent_id,
+            kind: Kind::Edited,
+            prompt,
+            model: model.id.clone(),
+            aspect_ratio: None,
+            image_size: None,
+            prompt_tokens: generation.usage.prompt_tokens,
+            output_tokens: generation.usage.output_tokens,
+            thoughts_tokens: generation.usage.thoughts_tokens,
+            cost_usd: generation.cost_usd,
+        };
+        let record = blocking(move || {
+            let generated = input::decode(&image.bytes, &limits).map_err(|e| {
+                JobError::Gemini(GeminiError::Malformed {
+                    detail: format!("the returned image is unusable: {e}"),
+                })
+            })?;
+            let source = sources[0].pixels.to_rgba8();
+            let out = composite(&source, &generated.pixels, &mask.weights(feather));
+            let new = finish(new, &DynamicImage::ImageRgba8(out));
+            Ok(store.put(new)?)
+        })
+        .await?;
+        Ok(result(&record, model_text))
+    }
+}
+
+fn check_prompt(prompt: &str) -> Result<&str, JobError> {
+    let prompt = prompt.trim();
+    if prompt.is_empty() {
+        return Err(JobError::Request(
+            "Write what the image should show, or what should change.".into(),
+        ));
+    }
+    if prompt.chars().count() > MAX_PROMPT_CHARS {
+        return Err(JobError::Request(format!(
+            "The prompt is too long: at most {MAX_PROMPT_CHARS} characters."
+        )));
+    }
+    Ok(prompt)
+}
+
+/// Fills in the file, thumbnail and size of a record about to be stored.
+fn finish(mut new: NewImage, pixels: &DynamicImage) -> NewImage {
+    new.bytes = input::clean_png(pixels);
+    new.mime = "image/png";
+    new.thumbnail_webp = thumbnail(pixels);
+    new.width = pixels.width();
+    new.height = pixels.height();
+    new
+}
+
+/// A lossless WebP no larger than [`THUMBNAIL_SIDE`] on its longer side.
+pub fn thumbnail(pixels: &DynamicImage) -> Vec<u8> {
+    let small = if pixels.width().max(pixels.height()) > THUMBNAIL_SIDE {
+        pixels.resize(THUMBNAIL_SIDE, THUMBNAIL_SIDE, FilterType::Triangle)
+    } else {
+        pixels.clone()
+    };
+    let mut out = Cursor::new(Vec::new());
+    let _ = DynamicImage::ImageRgba8(small.to_rgba8()).write_to(&mut out, image::ImageFormat::WebP);
+    out.into_inner()
+}
+
+/// The mask as a black-and-white PNG, the convention the model is told about.
+fn mask_png(mask: &Mask) -> Vec<u8> {
+    let (w, h) = mask.dimensions();
+    let img = GrayImage::from_fn(w, h, |x, y| {
+        image::Luma([if mask.is_painted(x, y) { 255 } else { 0 }])
+    });
+    input::clean_png(&DynamicImage::ImageLuma8(img))
+}
+
+fn result(record: &ImageRecord, model_text: Option<String>) -> ImageResult {
+    let (url, download_url, thumbnail_url) = ImageResult::urls(&record.id);
+    ImageResult {
+        id: record.id.clone(),
+        url,
+        download_url,
+        thumbnail_url,
+        width: record.width,
+        height: record.height,
+        model: record.model.clone(),
+        parent_id: record.parent_id.clone(),
+        total_tokens: record.prompt_tokens + record.output_tokens + record.thoughts_tokens,
+        cost_usd: record.cost_usd,
+        model_text,
+    }
+}
+
+/// Runs CPU- or disk-bound work off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, JobError> + Send + 'static,
+) -> Result<T, JobError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| JobError::Worker(e.to_string()))?
+}
