@@ -6,6 +6,7 @@
 //! reaches the browser bundle.
 
 pub mod error;
+pub mod images_api;
 mod layout;
 mod pages;
 pub mod server_info;

@@ -25,6 +25,7 @@ pub mod vars {
     pub const LOG: &str = "GEMFLASH_LOG";
     pub const RUST_LOG: &str = "RUST_LOG";
     pub const SHUTDOWN_GRACE: &str = "GEMFLASH_SHUTDOWN_GRACE_SECS";
+    pub const FEATHER: &str = "GEMFLASH_MASK_FEATHER_PX";
 }
 
 const DEFAULT_ADDR: &str = "127.0.0.1:3000";
@@ -32,6 +33,7 @@ const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com";
 const DEFAULT_DATA_DIR: &str = "data";
 const DEFAULT_LOG_FILTER: &str = "info";
 const DEFAULT_SHUTDOWN_GRACE_SECS: u64 = 30;
+const DEFAULT_FEATHER_PX: u32 = 8;
 
 /// A configuration value that cannot be used: which variable, and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -90,6 +92,8 @@ pub struct Config {
     pub log: LogConfig,
     /// How long in-flight requests may take to finish after a shutdown signal.
     pub shutdown_grace: Duration,
+    /// How far inside the mask's edge an edit fades in, in pixels.
+    pub feather_px: u32,
 }
 
 impl Config {
@@ -185,6 +189,21 @@ impl Config {
                 })?,
         };
 
+        let feather_px = match get(vars::FEATHER) {
+            None => DEFAULT_FEATHER_PX,
+            Some(text) => text
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n <= 256)
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        vars::FEATHER,
+                        format!("{text:?} is not a whole number from 0 to 256"),
+                    )
+                })?,
+        };
+
         Ok(Self {
             addr,
             public_origin,
@@ -193,6 +212,7 @@ impl Config {
             data_dir,
             log: LogConfig { format, filter },
             shutdown_grace,
+            feather_px,
         })
     }
 

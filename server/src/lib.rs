@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod health;
+mod images;
 mod middleware;
 pub mod models;
 pub mod shutdown;
@@ -23,12 +24,18 @@ pub use crate::state::AppState;
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let info = state.server_info.clone();
-    let context = move || provide_context((*info).clone());
+    let studio = state.studio.clone();
+    let context = move || {
+        provide_context((*info).clone());
+        provide_context(studio.clone());
+    };
     let options = state.leptos_options.clone();
 
     let app = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/images/{id}", get(images::image))
+        .route("/images/{id}/thumb", get(images::thumbnail))
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             shell(options.clone())
         })

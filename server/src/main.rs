@@ -47,7 +47,7 @@ async fn run(mut config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {} (set GEMFLASH_ADDR)", config.addr))?;
     let grace = config.shutdown_grace;
-    let state = AppState::new(config, leptos_options);
+    let state = AppState::new(config, leptos_options)?;
     tracing::info!(
         address = %state.config.addr,
         upstream = ?state.server_info.upstream,

@@ -171,6 +171,33 @@ impl ModelTable {
         self.models.iter().find(|m| m.id == id)
     }
 
+    /// What the image jobs need to know of each model.
+    pub fn to_rules(&self) -> Vec<engine::studio::ModelRules> {
+        self.models
+            .iter()
+            .map(|m| engine::studio::ModelRules {
+                id: m.id.clone(),
+                max_input_images: usize::from(m.max_input_images),
+                aspect_ratios: m.aspect_ratios.clone(),
+                image_sizes: m.image_sizes.clone(),
+            })
+            .collect()
+    }
+
+    /// Per-token prices by model id, for the Gemini client to cost each call.
+    pub fn prices(&self) -> std::collections::HashMap<String, gemini::Pricing> {
+        self.models
+            .iter()
+            .map(|m| {
+                let pricing = gemini::Pricing {
+                    usd_per_million_input_tokens: m.usd_per_million_input_tokens.unwrap_or(0.0),
+                    usd_per_million_output_tokens: m.usd_per_million_output_tokens,
+                };
+                (m.id.clone(), pricing)
+            })
+            .collect()
+    }
+
     /// The browser's view of the table.
     pub fn to_protocol(&self) -> Vec<protocol::ModelInfo> {
         self.models

@@ -1,11 +1,14 @@
-//! The state every handler shares: the configuration, the Leptos options, and the public view
-//! of the configuration that pages show. Built once at start-up; cheap to clone.
+//! The state every handler shares: the configuration, the Leptos options, the public view of
+//! the configuration that pages show, and the image jobs. Built once at start-up; cheap to
+//! clone.
 
 use std::sync::Arc;
 
 use axum::extract::FromRef;
+use engine::{input::InputLimits, store::Store, studio::Studio};
 use leptos::config::LeptosOptions;
 use protocol::{ServerInfo, Upstream};
+use secrecy::SecretString;
 
 use crate::config::Config;
 
@@ -16,16 +19,46 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// What the browser may know of the configuration; computed once.
     pub server_info: Arc<ServerInfo>,
+    /// The image jobs, with the Gemini client and the store.
+    pub studio: Studio,
+}
+
+/// Why the state could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("cannot open the image store in the data directory: {0}")]
+    Store(#[from] engine::store::StoreError),
+    #[error("cannot build the Gemini client: {0}")]
+    Gemini(#[from] gemini::GeminiError),
 }
 
 impl AppState {
-    pub fn new(config: Config, leptos_options: LeptosOptions) -> Self {
+    /// Builds the state: opens the store in the data directory and the Gemini client.
+    /// Without a key, `config.gemini.base_url` must already point at the simulator.
+    pub fn new(config: Config, leptos_options: LeptosOptions) -> Result<Self, StateError> {
         let server_info = Arc::new(server_info(&config));
-        Self {
+        let key = config
+            .gemini
+            .api_key
+            .clone()
+            .unwrap_or_else(|| SecretString::from("simulator-needs-no-key"));
+        let mut client_config = gemini::ClientConfig::new(config.gemini.base_url.clone(), key);
+        client_config.prices = config.models.prices();
+        let client = gemini::Client::new(client_config)?;
+        let store = Arc::new(Store::open(&config.data_dir)?);
+        let studio = Studio::new(
+            client,
+            store,
+            config.models.to_rules(),
+            InputLimits::default(),
+            config.feather_px,
+        );
+        Ok(Self {
             config: Arc::new(config),
             leptos_options,
             server_info,
-        }
+            studio,
+        })
     }
 }
 

@@ -13,14 +13,14 @@ const CANARY_KEY: &str = "AIzaCANARYCANARYCANARYCANARYCANARY00000";
 
 #[tokio::test]
 async fn healthz_answers_ok() {
-    let res = app().get("/healthz").await;
+    let res = app().await.get("/healthz").await;
     assert_eq!(res.status(), 200);
     assert_eq!(body_text(res).await, r#"{"status":"ok"}"#);
 }
 
 #[tokio::test]
 async fn readyz_is_ready_with_a_writable_data_dir() {
-    let res = app().get("/readyz").await;
+    let res = app().await.get("/readyz").await;
     assert_eq!(res.status(), 200);
     let body = body_text(res).await;
     assert!(body.contains(r#""data_dir":"ok""#), "{body}");
@@ -28,12 +28,11 @@ async fn readyz_is_ready_with_a_writable_data_dir() {
 
 #[tokio::test]
 async fn readyz_is_unavailable_when_the_data_dir_cannot_be_written() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("a-file");
-    std::fs::write(&file, b"x").unwrap();
-    // A path below a regular file can never be a directory, whoever runs the test.
-    let below_file = file.join("data");
-    let app = app_with(&[("GEMFLASH_DATA_DIR", below_file.to_str().unwrap())]);
+    let app = app().await;
+    // Replace the data directory by a file: nothing can be created in it, whoever runs the
+    // test (permission bits would not stop root).
+    std::fs::remove_dir_all(app.data_dir.path()).unwrap();
+    std::fs::write(app.data_dir.path(), b"x").unwrap();
     let res = app.get("/readyz").await;
     assert_eq!(res.status(), 503);
     let body = body_text(res).await;
@@ -46,7 +45,7 @@ async fn readyz_is_unavailable_when_the_data_dir_cannot_be_written() {
 
 #[tokio::test]
 async fn home_page_is_server_rendered_with_the_model_table() {
-    let res = app().get("/").await;
+    let res = app().await.get("/").await;
     assert_eq!(res.status(), 200);
     assert!(
         res.headers()["content-type"]
@@ -66,7 +65,7 @@ async fn home_page_is_server_rendered_with_the_model_table() {
 
 #[tokio::test]
 async fn every_page_shows_the_simulator_banner_without_a_key() {
-    let app = app();
+    let app = app().await;
     for path in ["/", "/editor", "/gallery", "/no-such-page"] {
         let html = body_text(app.get(path).await).await;
         assert!(
@@ -78,7 +77,7 @@ async fn every_page_shows_the_simulator_banner_without_a_key() {
 
 #[tokio::test]
 async fn with_a_key_there_is_no_banner_and_the_key_never_appears() {
-    let app = app_with(&[("GEMINI_API_KEY", CANARY_KEY)]);
+    let app = app_with(&[("GEMINI_API_KEY", CANARY_KEY)]).await;
     for path in [
         "/",
         "/editor",
@@ -105,7 +104,7 @@ async fn with_a_key_there_is_no_banner_and_the_key_never_appears() {
 
 #[tokio::test]
 async fn server_function_returns_the_public_configuration() {
-    let app = app_with(&[("GEMINI_API_KEY", CANARY_KEY)]);
+    let app = app_with(&[("GEMINI_API_KEY", CANARY_KEY)]).await;
     let req = Request::post("/api/server_info")
         .header("accept", "application/json")
         .header("content-type", "application/x-www-form-urlencoded")
@@ -127,7 +126,7 @@ async fn server_function_returns_the_public_configuration() {
 
 #[tokio::test]
 async fn unknown_page_is_a_designed_404() {
-    let res = app().get("/definitely/not/here").await;
+    let res = app().await.get("/definitely/not/here").await;
     assert_eq!(res.status(), 404);
     let html = body_text(res).await;
     assert!(html.contains("This page does not exist"), "{html}");
@@ -139,7 +138,7 @@ async fn unknown_page_is_a_designed_404() {
 
 #[tokio::test]
 async fn editor_and_gallery_pages_render() {
-    let app = app();
+    let app = app().await;
     for (path, marker) in [("/editor", "editor-empty"), ("/gallery", "gallery-empty")] {
         let res = app.get(path).await;
         assert_eq!(res.status(), 200, "{path}");
@@ -154,7 +153,7 @@ async fn editor_and_gallery_pages_render() {
 
 #[tokio::test]
 async fn every_response_carries_a_request_id() {
-    let app = app();
+    let app = app().await;
     let res = app.get("/healthz").await;
     let id = res.headers()["x-request-id"].to_str().unwrap();
     assert_eq!(id.len(), 36, "a UUID: {id}");

@@ -1,5 +1,6 @@
-//! A test-app builder: the real router over a configuration made from explicit variables, so
-//! tests never depend on the developer's environment or `.env`.
+//! A test-app builder: the real router over a configuration made from explicit variables (so
+//! tests never depend on the developer's environment or `.env`), a fresh data directory, and a
+//! Gemini simulator of its own over real HTTP.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
@@ -18,11 +19,15 @@ use tower::ServiceExt;
 pub struct TestApp {
     pub router: Router,
     pub state: AppState,
-    _data_dir: tempfile::TempDir,
+    pub data_dir: tempfile::TempDir,
+    pub sim: gemini_sim::SimHandle,
 }
 
-/// Builds the app with these variables on top of a fresh, writable data directory.
-pub fn app_with(vars: &[(&str, &str)]) -> TestApp {
+/// Builds the app with these variables on top of a fresh data directory and a simulator.
+pub async fn app_with(vars: &[(&str, &str)]) -> TestApp {
+    let sim = gemini_sim::spawn(gemini_sim::SimConfig::default())
+        .await
+        .unwrap();
     let data_dir = tempfile::tempdir().unwrap();
     let mut map: HashMap<String, String> = vars
         .iter()
@@ -30,21 +35,23 @@ pub fn app_with(vars: &[(&str, &str)]) -> TestApp {
         .collect();
     map.entry("GEMFLASH_DATA_DIR".into())
         .or_insert_with(|| data_dir.path().to_str().unwrap().to_owned());
+    map.insert("GEMINI_BASE_URL".into(), sim.base_url());
     let config = Config::from_lookup(|name| map.get(name).cloned()).unwrap();
     let options = LeptosOptions::builder()
         .output_name("gemflash")
         .site_root("target/site")
         .build();
-    let state = AppState::new(config, options);
+    let state = AppState::new(config, options).unwrap();
     TestApp {
         router: router(state.clone()),
         state,
-        _data_dir: data_dir,
+        data_dir,
+        sim,
     }
 }
 
-pub fn app() -> TestApp {
-    app_with(&[])
+pub async fn app() -> TestApp {
+    app_with(&[]).await
 }
 
 impl TestApp {
@@ -58,7 +65,10 @@ impl TestApp {
     }
 }
 
+pub async fn body_bytes(res: Response<Body>) -> Vec<u8> {
+    res.into_body().collect().await.unwrap().to_bytes().to_vec()
+}
+
 pub async fn body_text(res: Response<Body>) -> String {
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    String::from_utf8(bytes.to_vec()).unwrap()
+    String::from_utf8(body_bytes(res).await).unwrap()
 }

@@ -1,0 +1,148 @@
+//! Serving stored images: `/images/{id}` (the image; `?download` to save it) and
+//! `/images/{id}/thumb` (the WebP thumbnail).
+//!
+//! An image never changes once stored, so answers carry a strong ETag (its sha256) and an
+//! immutable, year-long cache lifetime, and `If-None-Match` gets a 304. The Content-Type is
+//! the stored one, with `nosniff`.
+
+use std::collections::HashMap;
+
+use axum::{
+    body::Body,
+    extract::{Path, Query, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use engine::store::ImageRecord;
+
+use crate::state::AppState;
+
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Variant {
+    Full,
+    Thumbnail,
+}
+
+pub async fn image(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    serve(
+        &state,
+        &id,
+        Variant::Full,
+        query.contains_key("download"),
+        &headers,
+    )
+    .await
+}
+
+pub async fn thumbnail(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    serve(&state, &id, Variant::Thumbnail, false, &headers).await
+}
+
+async fn serve(
+    state: &AppState,
+    id: &str,
+    variant: Variant,
+    download: bool,
+    headers: &HeaderMap,
+) -> Response {
+    if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return not_found();
+    }
+    let store = state.studio.store().clone();
+    let lookup = id.to_owned();
+    let record = match tokio::task::spawn_blocking(move || store.get(&lookup)).await {
+        Ok(Ok(Some(record))) => record,
+        Ok(Ok(None)) => return not_found(),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "image lookup failed");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "image lookup task failed");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let etag = match variant {
+        Variant::Full => format!("\"{}\"", record.sha256),
+        Variant::Thumbnail => format!("\"{}-thumb\"", record.sha256),
+    };
+    let mut response = if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|tag| tag.trim() == etag || tag.trim() == "*")
+        }) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        match read(state, &record, variant).await {
+            Some(bytes) => Response::new(Body::from(bytes)),
+            None => return not_found(),
+        }
+    };
+    let h = response.headers_mut();
+    let mime = match variant {
+        Variant::Full => record.mime.as_str(),
+        Variant::Thumbnail => "image/webp",
+    };
+    if let Ok(v) = HeaderValue::from_str(mime) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE));
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    if download {
+        let ext = if record.mime == "image/png" {
+            "png"
+        } else {
+            "jpg"
+        };
+        if let Ok(v) = HeaderValue::from_str(&format!(
+            "attachment; filename=\"gemflash-{}.{ext}\"",
+            record.id
+        )) {
+            h.insert(header::CONTENT_DISPOSITION, v);
+        }
+    }
+    response
+}
+
+async fn read(state: &AppState, record: &ImageRecord, variant: Variant) -> Option<Vec<u8>> {
+    let store = state.studio.store();
+    let path = match variant {
+        Variant::Full => store.image_file(record),
+        Variant::Thumbnail => store.thumbnail_file(record),
+    };
+    match tokio::fs::read(&path).await {
+        Ok(bytes) => Some(bytes),
+        Err(e) => {
+            tracing::error!(error = %e, id = %record.id, "a stored image's file cannot be read");
+            None
+        }
+    }
+}
+
+fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CACHE_CONTROL, "no-store")],
+        "No such image.",
+    )
+        .into_response()
+}

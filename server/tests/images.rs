@@ -1,0 +1,250 @@
+//! Making and serving images through the real router: the server functions against the
+//! simulator over real HTTP, the store on disk, and `/images/{id}` with its cache headers.
+//! Every error kind reaches the caller with its status and a sentence.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use axum::{body::Body, http::Request};
+use common::{TestApp, app, body_bytes, body_text};
+use image::{DynamicImage, GrayImage, Luma, Rgba, RgbaImage};
+use protocol::{ErrorKind, ImageResult, UserError};
+
+async fn generate(app: &TestApp, prompt: &str) -> axum::http::Response<Body> {
+    let body = serde_json::json!({"request": {"prompt": prompt, "model": "gemini-3.1-flash-image", "aspect_ratio": "1:1", "image_size": null}});
+    let req = Request::post("/api/generate_image")
+        .header("content-type", "application/json")
+        .header("accept", "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    app.send(req).await
+}
+
+fn png(img: DynamicImage) -> Vec<u8> {
+    engine::input::clean_png(&img)
+}
+
+/// A multipart body with text fields and files.
+fn multipart(fields: &[(&str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "gemflash-test-boundary";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        if matches!(*name, "image" | "mask") {
+            body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{name}.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+            );
+        } else {
+            body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+            );
+        }
+        body.extend_from_slice(value);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn edit(app: &TestApp, fields: &[(&str, &[u8])]) -> axum::http::Response<Body> {
+    let (content_type, body) = multipart(fields);
+    let req = Request::post("/api/edit_image")
+        .header("content-type", content_type)
+        .header("accept", "application/json")
+        .body(Body::from(body))
+        .unwrap();
+    app.send(req).await
+}
+
+async fn error_of(res: axum::http::Response<Body>) -> (u16, UserError) {
+    let status = res.status().as_u16();
+    let text = body_text(res).await;
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}")),
+    )
+}
+
+#[tokio::test]
+async fn a_generated_image_is_served_with_immutable_caching_and_a_strong_etag() {
+    let app = app().await;
+    let res = generate(&app, "a lighthouse").await;
+    assert_eq!(res.status(), 200);
+    let result: ImageResult = serde_json::from_str(&body_text(res).await).unwrap();
+    assert_eq!((result.width, result.height), (1024, 1024));
+    assert!(result.cost_usd.unwrap() > 0.0);
+
+    let res = app.get(&result.url).await;
+    assert_eq!(res.status(), 200);
+    let h = res.headers().clone();
+    assert_eq!(h["content-type"], "image/png");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["cache-control"], "public, max-age=31536000, immutable");
+    let etag = h["etag"].to_str().unwrap().to_owned();
+    assert!(etag.starts_with('"') && etag.len() == 66, "{etag}");
+    let bytes = body_bytes(res).await;
+    assert_eq!(image::load_from_memory(&bytes).unwrap().width(), 1024);
+
+    let req = Request::get(&result.url)
+        .header("if-none-match", &etag)
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(app.send(req).await.status(), 304);
+
+    let res = app.get(&result.download_url).await;
+    let disposition = res.headers()["content-disposition"].to_str().unwrap();
+    assert_eq!(
+        disposition,
+        format!("attachment; filename=\"gemflash-{}.png\"", result.id)
+    );
+
+    let res = app.get(&result.thumbnail_url).await;
+    assert_eq!(res.headers()["content-type"], "image/webp");
+    let thumb = image::load_from_memory(&body_bytes(res).await).unwrap();
+    assert_eq!((thumb.width(), thumb.height()), (384, 384));
+}
+
+#[tokio::test]
+async fn unknown_or_malformed_image_ids_are_404() {
+    let app = app().await;
+    for path in [
+        "/images/0123456789abcdef0123456789abcdef",
+        "/images/../../etc/passwd",
+        "/images/xyz/thumb",
+    ] {
+        assert_eq!(app.get(path).await.status(), 404, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn an_upload_edit_changes_only_the_masked_region() {
+    let app = app().await;
+    let source = RgbaImage::from_fn(200, 120, |x, y| Rgba([x as u8, y as u8, 90, 255]));
+    let mask = GrayImage::from_fn(200, 120, |x, _| Luma([if x >= 100 { 255 } else { 0 }]));
+    let source_png = png(DynamicImage::ImageRgba8(source.clone()));
+    let mask_png = png(DynamicImage::ImageLuma8(mask));
+    let res = edit(
+        &app,
+        &[
+            ("prompt", b"paint the right half"),
+            ("model", b"gemini-3.1-flash-image"),
+            ("image", &source_png),
+            ("mask", &mask_png),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let result: ImageResult = serde_json::from_str(&body_text(res).await).unwrap();
+    let out = image::load_from_memory(&body_bytes(app.get(&result.url).await).await)
+        .unwrap()
+        .to_rgba8();
+    for (x, y, p) in out.enumerate_pixels() {
+        if x < 100 {
+            assert_eq!(p, source.get_pixel(x, y), "({x},{y})");
+        }
+    }
+    assert_ne!(out.get_pixel(150, 60), source.get_pixel(150, 60));
+}
+
+#[tokio::test]
+async fn a_stored_image_can_be_edited_again_and_becomes_the_parent() {
+    let app = app().await;
+    let first: ImageResult =
+        serde_json::from_str(&body_text(generate(&app, "a hill").await).await).unwrap();
+    let res = edit(
+        &app,
+        &[
+            ("prompt", b"add a tree"),
+            ("model", b"gemini-3.1-flash-image"),
+            ("source_id", first.id.as_bytes()),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let second: ImageResult = serde_json::from_str(&body_text(res).await).unwrap();
+    assert_eq!(second.parent_id.as_deref(), Some(first.id.as_str()));
+
+    let res = edit(
+        &app,
+        &[
+            ("prompt", b"x"),
+            ("model", b"gemini-3.1-flash-image"),
+            ("source_id", b"0123456789abcdef0123456789abcdef"),
+        ],
+    )
+    .await;
+    assert_eq!(error_of(res).await.1.kind, ErrorKind::NotFound);
+}
+
+#[tokio::test]
+async fn each_error_kind_reaches_the_caller_with_its_status() {
+    let app = app().await;
+    let cases = [
+        ("x [sim:quota]", 429, ErrorKind::QuotaExhausted),
+        ("x [sim:quota-zero]", 402, ErrorKind::NoQuota),
+        ("x [sim:prompt-blocked]", 422, ErrorKind::PromptBlocked),
+        ("x [sim:image-blocked]", 422, ErrorKind::ImageBlocked),
+        ("x [sim:text-only]", 422, ErrorKind::NoImage),
+        ("x [sim:leaked]", 502, ErrorKind::Misconfigured),
+        ("   ", 400, ErrorKind::BadRequest),
+    ];
+    for (prompt, status, kind) in cases {
+        let res = generate(&app, prompt).await;
+        let retry_after = res
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let (got_status, error) = error_of(res).await;
+        assert_eq!(
+            (got_status, error.kind),
+            (status, kind),
+            "{prompt}: {}",
+            error.message
+        );
+        assert!(!error.message.is_empty());
+        if kind == ErrorKind::QuotaExhausted {
+            assert_eq!(retry_after.as_deref(), Some("10"));
+            assert_eq!(error.retry_after_secs, Some(10));
+        }
+    }
+    // text-only carries what the model said
+    let (_, e) = error_of(generate(&app, "x [sim:text-only]").await).await;
+    assert!(e.message.contains("description"), "{}", e.message);
+}
+
+#[tokio::test]
+async fn wrong_uploads_get_a_clear_refusal() {
+    let app = app().await;
+    let (status, e) = error_of(
+        edit(
+            &app,
+            &[
+                ("prompt", b"x"),
+                ("model", b"gemini-3.1-flash-image"),
+                ("image", b"GIF89a\x01\x00\x01\x00"),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((status, e.kind), (415, ErrorKind::UnsupportedImage));
+    assert!(
+        e.message.contains("GIF") && e.message.contains("PNG, JPEG or WebP"),
+        "{}",
+        e.message
+    );
+
+    let (status, e) = error_of(
+        edit(
+            &app,
+            &[("prompt", b"x"), ("model", b"nope"), ("image", b"\x89PNG")],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((status, e.kind), (400, ErrorKind::BadRequest));
+
+    let (status, _) = error_of(edit(&app, &[("surprise", b"x")]).await).await;
+    assert_eq!(status, 400);
+}
