@@ -86,6 +86,8 @@ export default defineConfig({
       // the developer's .env says.
       GEMINI_API_KEY: '',
       GEMFLASH_LOG: 'warn',
+      // Aborted slow calls must not hold the server's shutdown at the end of the run.
+      GEMFLASH_SHUTDOWN_GRACE_SECS: '2',
     },
   },
 });

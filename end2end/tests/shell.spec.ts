@@ -52,7 +52,8 @@ test('navigation reaches the editor and the gallery', async ({ guarded: page, js
   await expect(page.getByTestId('gallery-empty')).toBeVisible();
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Editor' }).click();
   await expect(page).toHaveURL(/\/editor$/);
-  await expect(page.getByTestId('editor-empty')).toBeVisible();
+  if (js) await expect(page.getByTestId('editor')).toBeVisible();
+  else await expect(page.getByTestId('editor-needs-js')).toBeVisible();
   await expect(
     page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Editor' }),
   ).toHaveAttribute('aria-current', 'page');

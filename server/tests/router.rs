@@ -139,7 +139,10 @@ async fn unknown_page_is_a_designed_404() {
 #[tokio::test]
 async fn editor_and_gallery_pages_render() {
     let app = app().await;
-    for (path, marker) in [("/editor", "editor-empty"), ("/gallery", "gallery-empty")] {
+    for (path, marker) in [
+        ("/editor", "editor-needs-js"),
+        ("/gallery", "gallery-empty"),
+    ] {
         let res = app.get(path).await;
         assert_eq!(res.status(), 200, "{path}");
         let html = body_text(res).await;
