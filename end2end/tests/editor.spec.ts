@@ -43,6 +43,8 @@ test.describe('with JavaScript on', () => {
   });
 
   test('an edit changes nothing outside the painted stroke', async ({ guarded: page, js }) => {
+    // Moving 600 k pixel values between the browser and the test takes a while on 2 cores.
+    test.setTimeout(90_000);
     await open(page, js, '/editor');
     await page.getByTestId('file-input').setInputFiles({
       name: 'source.png',
@@ -55,6 +57,7 @@ test.describe('with JavaScript on', () => {
 
     // One horizontal stroke through the middle, brush 40 display pixels.
     await page.getByTestId('brush-size').fill('40');
+    await canvas.scrollIntoViewIfNeeded();
     const box = (await canvas.boundingBox())!;
     const y = box.y + box.height / 2;
     await page.mouse.move(box.x + box.width * 0.3, y);
@@ -82,19 +85,22 @@ test.describe('with JavaScript on', () => {
     const [x0, x1] = [0.3 * SOURCE_W - radius, 0.7 * SOURCE_W + radius];
     let outside = 0;
     let changedInside = 0;
+    const changedOutside: string[] = [];
     for (let py = 0; py < SOURCE_H; py++) {
       for (let px = 0; px < SOURCE_W; px++) {
         const i = (py * SOURCE_W + px) * 4;
-        const got = Array.from(result.data.slice(i, i + 4));
+        const want = sourcePixel(px, py);
+        const same = want.every((v, c) => result.data[i + c] === v);
         const inBand = Math.abs(py + 0.5 - cy) <= radius && px + 0.5 >= x0 && px + 0.5 <= x1;
         if (!inBand) {
           outside++;
-          expect(got, `pixel (${px},${py}) outside the stroke changed`).toEqual(sourcePixel(px, py));
-        } else if (Math.abs(py + 0.5 - cy) < 5 && got.join() !== sourcePixel(px, py).join()) {
+          if (!same && changedOutside.length < 10) changedOutside.push(`(${px},${py})`);
+        } else if (Math.abs(py + 0.5 - cy) < 5 && !same) {
           changedInside++;
         }
       }
     }
+    expect(changedOutside, 'pixels outside the stroke changed').toEqual([]);
     expect(outside).toBeGreaterThan(SOURCE_W * SOURCE_H * 0.6);
     expect(changedInside).toBeGreaterThan(100);
 
@@ -137,7 +143,7 @@ test.describe('with JavaScript on', () => {
     await page.getByTestId('prompt').fill('a cat [sim:image-blocked]');
     await submitExpectingHttpError(page);
     await expect(page.getByTestId('error')).toContainText('Image withheld');
-    await expect(page.getByTestId('error')).toContainText('not charged');
+    await expect(page.getByTestId('error')).toContainText('You will not be charged');
   });
 
   test('Cancel aborts the request', async ({ guarded: page, js }) => {
