@@ -81,15 +81,21 @@ impl Mask {
             return self.painted.clone();
         }
         let distance = inside_distance(&self.painted, feather);
+        // Distances are in thirds of a pixel (chamfer 3-4) and capped, so a table covers them
+        // all: a smoothstep ramp (no visible kink at either end) reaching full at `feather`.
+        let full = 3 * feather;
+        let ramp: Vec<u8> = (0..=full + 3)
+            .map(|d| {
+                let t = (f64::from(d) / f64::from(full)).min(1.0);
+                (t * t * (3.0 - 2.0 * t) * 255.0).round() as u8
+            })
+            .collect();
         let (w, h) = self.painted.dimensions();
-        GrayImage::from_fn(w, h, |x, y| {
-            let d = distance[(y * w + x) as usize];
-            // d is in thirds of a pixel (chamfer 3-4); the ramp reaches full at `feather`.
-            let t = (f64::from(d) / (3.0 * f64::from(feather))).min(1.0);
-            // Smoothstep, so the ramp has no visible kink at either end.
-            let s = t * t * (3.0 - 2.0 * t);
-            Luma([(s * 255.0).round() as u8])
-        })
+        let weights: Vec<u8> = distance
+            .iter()
+            .map(|&d| ramp[(d as usize).min(ramp.len() - 1)])
+            .collect();
+        GrayImage::from_raw(w, h, weights).unwrap_or_else(|| GrayImage::new(w, h))
     }
 }
 

@@ -12,7 +12,7 @@ use gemini::{
     Client, GeminiError,
     wire::{Content, GenerateContentRequest, GenerationConfig, ImageConfig, Part},
 };
-use image::{DynamicImage, GrayImage, imageops::FilterType};
+use image::{DynamicImage, GrayImage};
 use protocol::{ErrorKind, GenerateRequest, ImageResult, MAX_PROMPT_CHARS, UserError};
 
 use crate::{
@@ -332,8 +332,12 @@ impl Studio {
                     detail: format!("the returned image is unusable: {e}"),
                 })
             })?;
-            let source = sources[0].pixels.to_rgba8();
-            let out = composite(&source, &generated.pixels, &mask.weights(feather));
+            let source = sources
+                .into_iter()
+                .next()
+                .map(|s| s.pixels.into_rgba8())
+                .unwrap_or_default();
+            let out = composite(source, &generated.pixels, &mask.weights(feather));
             let new = finish(new, &DynamicImage::ImageRgba8(out));
             Ok(store.put(new)?)
         })
@@ -370,7 +374,8 @@ fn finish(mut new: NewImage, pixels: &DynamicImage) -> NewImage {
 /// A lossless WebP no larger than [`THUMBNAIL_SIDE`] on its longer side.
 pub fn thumbnail(pixels: &DynamicImage) -> Vec<u8> {
     let small = if pixels.width().max(pixels.height()) > THUMBNAIL_SIDE {
-        pixels.resize(THUMBNAIL_SIDE, THUMBNAIL_SIDE, FilterType::Triangle)
+        // `thumbnail` samples by area averaging: fast on a 12 MP source, and fine at this size.
+        pixels.thumbnail(THUMBNAIL_SIDE, THUMBNAIL_SIDE)
     } else {
         pixels.clone()
     };

@@ -27,6 +27,21 @@ fn main() {
         IMAGE_BYTES as f64 / 1e6
     );
 
+    // Memory first, while freed buffers of earlier rounds cannot hide the growth.
+    match peak_growth(|| {
+        let response: GenerateContentResponse =
+            serde_json::from_slice(&payload).unwrap_or_default();
+        let generation = interpret(response).ok();
+        std::hint::black_box(&generation);
+    }) {
+        Some(growth) => println!(
+            "peak memory while parsing: +{:.1} MB over the input; input + growth = {:.2}x the payload",
+            growth as f64 / 1e6,
+            (payload.len() + growth) as f64 / payload.len() as f64
+        ),
+        None => println!("peak memory: not measurable here (needs Linux /proc)"),
+    }
+
     let b64 = extract_base64(&payload);
     let decode_alone = best_of(|| {
         let out = base64::engine::general_purpose::STANDARD
@@ -57,20 +72,6 @@ fn main() {
         "parse / decode-alone time: {:.2}x",
         parse.as_secs_f64() / decode_alone.as_secs_f64()
     );
-
-    match peak_growth(|| {
-        let response: GenerateContentResponse =
-            serde_json::from_slice(&payload).unwrap_or_default();
-        let generation = interpret(response).ok();
-        std::hint::black_box(&generation);
-    }) {
-        Some(growth) => println!(
-            "peak memory while parsing: +{:.1} MB over the input; input + growth = {:.2}x the payload",
-            growth as f64 / 1e6,
-            (payload.len() + growth) as f64 / payload.len() as f64
-        ),
-        None => println!("peak memory: not measurable here (needs Linux /proc)"),
-    }
 }
 
 /// A 3.x-style answer: thought signature, usage with thoughts, one large PNG-headed image.
