@@ -37,6 +37,8 @@ pub enum Fault {
     StreamError,
     /// 503 for the first N requests with this prompt, then success.
     FailTimes(u32),
+    /// 429 with `retryDelay` 10 s for the first N requests with this prompt, then success.
+    QuotaTimes(u32),
 }
 
 impl Fault {
@@ -74,7 +76,11 @@ impl Fault {
             "jpeg-as-png" => Self::JpegAsPng,
             "leaked" => Self::Leaked,
             "stream-error" => Self::StreamError,
-            other => Self::FailTimes(other.strip_prefix("fail-")?.parse().ok()?),
+            other => match other.split_once('-') {
+                Some(("fail", n)) => Self::FailTimes(n.parse().ok()?),
+                Some(("quota", n)) => Self::QuotaTimes(n.parse().ok()?),
+                _ => return None,
+            },
         })
     }
 

@@ -97,7 +97,7 @@ async fn answer(
     delay(state, &prompt).await;
     match fault {
         Some(Fault::Slow) => tokio::time::sleep(state.config.slow).await,
-        Some(Fault::FailTimes(n)) => {
+        Some(Fault::FailTimes(n) | Fault::QuotaTimes(n)) => {
             let seen = {
                 let mut failures = state.failures.lock().unwrap_or_else(|e| e.into_inner());
                 let seen = failures.entry(render::hash(&prompt)).or_insert(0);
@@ -105,7 +105,10 @@ async fn answer(
                 *seen
             };
             if seen <= n {
-                return Err(ApiError::overloaded());
+                return Err(match fault {
+                    Some(Fault::QuotaTimes(_)) => ApiError::quota(model.id, 10, false),
+                    _ => ApiError::overloaded(),
+                });
             }
         }
         _ => {}
