@@ -8,7 +8,7 @@
 # Before running the task it installs whatever is missing, and skips what is there, so a
 # second run starts at once: the wasm32 target, cargo-make, cargo-leptos, wasm-bindgen-cli
 # (at the version pinned in Cargo.lock), the npm build tools (wasm-opt) and, for tests, the
-# end-to-end packages and Debian's Chromium. It needs only rustup/cargo, node/npm and apt.
+# end-to-end packages, Debian's Chromium and (in tools/.venv) Google's Gemini Python SDK. It needs only rustup/cargo, node/npm and apt.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -71,6 +71,16 @@ ensure_chromium() {
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends chromium
 }
 
+ensure_python_sdk() {
+  local venv=tools/.venv req=gemini-sim/conformance/requirements.txt
+  if [[ ! -x $venv/bin/python || $req -nt $venv/.installed ]]; then
+    say "installing the official Gemini Python SDK for the simulator's conformance check"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check -r "$req"
+    touch "$venv/.installed"
+  fi
+}
+
 ensure_build_tools() {
   ensure_wasm_target
   ensure_cargo_tool cargo-make "$CARGO_MAKE_VERSION" cargo-make --locked
@@ -87,6 +97,10 @@ case $task in
   test | e2e)
     ensure_npm_packages end2end
     ensure_chromium
+    ensure_python_sdk
+    ;;
+  sdk-conformance)
+    ensure_python_sdk
     ;;
 esac
 

@@ -1,6 +1,7 @@
 //! An offline simulator of the Gemini image API.
 //!
-//! It speaks `POST /v1beta/models/{model}:generateContent` and `:streamGenerateContent`
+//! It speaks `POST /v1beta/models/{model}:generateContent` (and the same under `/v1/`) and
+//! `:streamGenerateContent`
 //! (`?alt=sse`, or a JSON array without it) with the real API's field names, output sizes,
 //! token counts, validation and error bodies, and answers with deterministic images derived
 //! from the inputs. Every failure shape can be asked for (see [`faults::Fault`]).
@@ -88,7 +89,9 @@ fn new_state(config: SimConfig) -> Arc<SimState> {
 
 fn router_with_state(state: Arc<SimState>) -> Router {
     Router::new()
+        // The real API serves the stable `v1` and the `v1beta` surface; SDKs use either.
         .route("/v1beta/models/{call}", post(call))
+        .route("/v1/models/{call}", post(call))
         .layer(DefaultBodyLimit::max(110 * 1024 * 1024))
         .with_state(state)
 }

@@ -299,6 +299,23 @@ impl FinishReason {
 }
 
 /// The error body of a non-2xx answer, and of an error event mid-stream.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_data_accepts_standard_and_url_safe_base64_padded_or_not() {
+        // "+/+/AA==" is 0xFB 0xFF 0xBF 0x00; "-_-_AA" is the same in the URL-safe alphabet.
+        for text in ["+/+/AA==", "+/+/AA", "-_-_AA==", "-_-_AA"] {
+            let json = format!(r#"{{"mimeType":"image/png","data":"{text}"}}"#);
+            let blob: Blob = serde_json::from_str(&json).unwrap();
+            assert_eq!(blob.data.as_ref(), [0xFB, 0xFF, 0xBF, 0x00], "{text}");
+        }
+        let bad = r#"{"mimeType":"image/png","data":"not base64!"}"#;
+        assert!(serde_json::from_str::<Blob>(bad).is_err());
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorEnvelope {
     pub error: ErrorBody,
@@ -320,9 +337,26 @@ pub struct ErrorBody {
 /// Base64 inline data, decoded while parsing.
 mod base64_data {
     use base64::Engine as _;
+    use base64::alphabet;
     use base64::engine::general_purpose::STANDARD;
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
     use bytes::Bytes;
     use serde::{Deserializer, Serializer, de};
+
+    /// Protobuf JSON accepts standard and URL-safe base64, padded or not (the Python SDK
+    /// sends URL-safe), so decoding does too.
+    const LENIENT: GeneralPurposeConfig =
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+    const STANDARD_LENIENT: GeneralPurpose = GeneralPurpose::new(&alphabet::STANDARD, LENIENT);
+    const URL_SAFE_LENIENT: GeneralPurpose = GeneralPurpose::new(&alphabet::URL_SAFE, LENIENT);
+
+    pub(super) fn decode(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
+        if text.bytes().any(|b| b == b'-' || b == b'_') {
+            URL_SAFE_LENIENT.decode(text)
+        } else {
+            STANDARD_LENIENT.decode(text)
+        }
+    }
 
     pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&STANDARD.encode(bytes))
@@ -338,8 +372,7 @@ mod base64_data {
             /// Decodes straight from the parser's view of the text: the base64 is never
             /// copied into a `String` of its own.
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Bytes, E> {
-                STANDARD
-                    .decode(v)
+                decode(v)
                     .map(Bytes::from)
                     .map_err(|e| E::custom(format!("inline data is not base64: {e}")))
             }
