@@ -204,23 +204,15 @@ impl Studio {
             })
         })?;
         let limits = self.limits.clone();
-        let new = NewImage {
-            bytes: Vec::new(),
-            mime: "image/png",
-            thumbnail_webp: Vec::new(),
-            width: 0,
-            height: 0,
-            parent_id: None,
-            kind: Kind::Generated,
-            prompt: prompt.to_owned(),
-            model: model.id.clone(),
-            aspect_ratio: request.aspect_ratio,
-            image_size: request.image_size,
-            prompt_tokens: generation.usage.prompt_tokens,
-            output_tokens: generation.usage.output_tokens,
-            thoughts_tokens: generation.usage.thoughts_tokens,
-            cost_usd: generation.cost_usd,
-        };
+        let new = metadata(
+            Kind::Generated,
+            prompt.to_owned(),
+            &model.id,
+            None,
+            (request.aspect_ratio, request.image_size),
+            &generation.usage,
+            generation.cost_usd,
+        );
         let store = self.store.clone();
         let record = blocking(move || {
             // Upstream output is input too: decode it under the same limits, and store pixels
@@ -309,23 +301,15 @@ impl Studio {
 
         let limits = self.limits.clone();
         let store = self.store.clone();
-        let new = NewImage {
-            bytes: Vec::new(),
-            mime: "image/png",
-            thumbnail_webp: Vec::new(),
-            width: 0,
-            height: 0,
-            parent_id: job.parent_id,
-            kind: Kind::Edited,
+        let new = metadata(
+            Kind::Edited,
             prompt,
-            model: model.id.clone(),
-            aspect_ratio: None,
-            image_size: None,
-            prompt_tokens: generation.usage.prompt_tokens,
-            output_tokens: generation.usage.output_tokens,
-            thoughts_tokens: generation.usage.thoughts_tokens,
-            cost_usd: generation.cost_usd,
-        };
+            &model.id,
+            job.parent_id,
+            (None, None),
+            &generation.usage,
+            generation.cost_usd,
+        );
         let record = blocking(move || {
             let generated = input::decode(&image.bytes, &limits).map_err(|e| {
                 JobError::Gemini(GeminiError::Malformed {
@@ -359,6 +343,35 @@ fn check_prompt(prompt: &str) -> Result<&str, JobError> {
         )));
     }
     Ok(prompt)
+}
+
+/// A record's metadata, before its pixels are known ([`finish`] adds them).
+fn metadata(
+    kind: Kind,
+    prompt: String,
+    model: &str,
+    parent_id: Option<String>,
+    (aspect_ratio, image_size): (Option<String>, Option<String>),
+    usage: &gemini::Usage,
+    cost_usd: Option<f64>,
+) -> NewImage {
+    NewImage {
+        bytes: Vec::new(),
+        mime: "image/png",
+        thumbnail_webp: Vec::new(),
+        width: 0,
+        height: 0,
+        parent_id,
+        kind,
+        prompt,
+        model: model.to_owned(),
+        aspect_ratio,
+        image_size,
+        prompt_tokens: usage.prompt_tokens,
+        output_tokens: usage.output_tokens,
+        thoughts_tokens: usage.thoughts_tokens,
+        cost_usd,
+    }
 }
 
 /// Fills in the file, thumbnail and size of a record about to be stored.

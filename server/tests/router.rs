@@ -9,7 +9,7 @@ use axum::{body::Body, http::Request};
 use common::{app, app_with, body_text};
 use protocol::{ServerInfo, Upstream};
 
-const CANARY_KEY: &str = "AIzaCANARYCANARYCANARYCANARYCANARY00000";
+const CANARY_KEY: &str = "canary-gemini-key-CANARYCANARYCANARY000";
 
 #[tokio::test]
 async fn healthz_answers_ok() {
