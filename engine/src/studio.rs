@@ -192,17 +192,8 @@ impl Studio {
             }),
             ..Default::default()
         };
-        let generation = self
-            .client
-            .generate_content(&model.id, &gemini_request)
-            .await?;
+        let (generation, image) = self.first_image(&model.id, &gemini_request).await?;
         let model_text = generation.text.clone();
-        let image = generation.images.into_iter().next().ok_or_else(|| {
-            JobError::Gemini(GeminiError::NoImage {
-                finish_reason: None,
-                text: None,
-            })
-        })?;
         let limits = self.limits.clone();
         let new = metadata(
             Kind::Generated,
@@ -217,11 +208,7 @@ impl Studio {
         let record = blocking(move || {
             // Upstream output is input too: decode it under the same limits, and store pixels
             // re-encoded losslessly, so nothing but pixels is kept.
-            let decoded = input::decode(&image.bytes, &limits).map_err(|e| {
-                JobError::Gemini(GeminiError::Malformed {
-                    detail: format!("the returned image is unusable: {e}"),
-                })
-            })?;
+            let decoded = decode_answer(&image.bytes, &limits)?;
             let new = finish(new, &decoded.pixels);
             Ok(store.put(new)?)
         })
@@ -287,17 +274,8 @@ impl Studio {
             }),
             ..Default::default()
         };
-        let generation = self
-            .client
-            .generate_content(&model.id, &gemini_request)
-            .await?;
+        let (generation, image) = self.first_image(&model.id, &gemini_request).await?;
         let model_text = generation.text.clone();
-        let image = generation.images.into_iter().next().ok_or_else(|| {
-            JobError::Gemini(GeminiError::NoImage {
-                finish_reason: None,
-                text: None,
-            })
-        })?;
 
         let limits = self.limits.clone();
         let store = self.store.clone();
@@ -311,11 +289,7 @@ impl Studio {
             generation.cost_usd,
         );
         let record = blocking(move || {
-            let generated = input::decode(&image.bytes, &limits).map_err(|e| {
-                JobError::Gemini(GeminiError::Malformed {
-                    detail: format!("the returned image is unusable: {e}"),
-                })
-            })?;
+            let generated = decode_answer(&image.bytes, &limits)?;
             let source = sources
                 .into_iter()
                 .next()
@@ -328,6 +302,36 @@ impl Studio {
         .await?;
         Ok(result(&record, model_text))
     }
+}
+
+impl Studio {
+    /// Calls Gemini and takes the first image of its answer.
+    async fn first_image(
+        &self,
+        model: &str,
+        request: &GenerateContentRequest,
+    ) -> Result<(gemini::Generation, gemini::GeneratedImage), JobError> {
+        let generation = self.client.generate_content(model, request).await?;
+        let image =
+            generation
+                .images
+                .first()
+                .cloned()
+                .ok_or(JobError::Gemini(GeminiError::NoImage {
+                    finish_reason: None,
+                    text: None,
+                }))?;
+        Ok((generation, image))
+    }
+}
+
+/// Upstream output is input too: decoded under the same limits as an upload.
+fn decode_answer(bytes: &[u8], limits: &InputLimits) -> Result<SourceImage, JobError> {
+    input::decode(bytes, limits).map_err(|e| {
+        JobError::Gemini(GeminiError::Malformed {
+            detail: format!("the returned image is unusable: {e}"),
+        })
+    })
 }
 
 fn check_prompt(prompt: &str) -> Result<&str, JobError> {
