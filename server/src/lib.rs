@@ -16,13 +16,16 @@ pub mod telemetry;
 use app::{App, shell};
 use axum::{Router, routing::get};
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
+use leptos_axum::{
+    AxumRouteListing, LeptosRoutes, file_and_error_handler_with_context, generate_route_list,
+};
+use std::sync::OnceLock;
 
 pub use crate::state::AppState;
 
 /// Builds the application: every route and the middleware around them.
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let info = state.server_info.clone();
     let studio = state.studio.clone();
     let context = move || {
@@ -44,4 +47,16 @@ pub fn router(state: AppState) -> Router {
         ))
         .with_state(state);
     middleware::apply(app)
+}
+
+/// The app's routes, generated once per process.
+///
+/// Generating the list renders the app once with resource loading suppressed through a
+/// process-wide flag in `leptos_server`: a resource first polled on another thread meanwhile
+/// waits forever (leptos issue #4773), so a page rendering while a second router is built
+/// would never finish. The list depends on nothing but [`App`], so it is made before the first
+/// router exists and cloned after that; no page can be rendering while it is made.
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
