@@ -3,98 +3,133 @@
 //! weight is 0 the output pixel *is* the source pixel, bit for bit; results are stored
 //! losslessly so that stays true on disk.
 //!
-//! Only the mask's bounding box is resized and blended: outside it nothing can change, so a
-//! small edit on a 12 MP photo costs what the edited region costs.
+//! Only the mask's bounding box is resized and blended, in place: the part of the answer over
+//! the box (at sub-pixel precision) is scaled to the box's size in source pixels, so a small
+//! edit on a 12 MP photo costs what the edited region costs. The source keeps its pixel layout
+//! (RGB stays RGB, so a photo is not widened to RGBA on the way).
 
-use image::{DynamicImage, GenericImageView, GrayImage, RgbaImage, imageops::FilterType};
+use fast_image_resize::{IntoImageView, IntoImageViewMut, ResizeError, ResizeOptions};
+use image::{DynamicImage, ImageBuffer, Pixel, Rgb, Rgba};
 
-/// Lays `generated` into `source` (in place) through `weights` (same size as `source`).
+use crate::{
+    mask::{Rect, Weights},
+    resize::{ENLARGE, resize_into},
+};
+
+/// Lays `generated` into `source`, in place, through `weights` (which are for `source`).
+///
+/// An RGB or RGBA source is blended as it is; any other layout becomes RGB (or RGBA if it has
+/// alpha) with 8 bits per channel first, which is how results are stored.
 pub fn composite(
-    mut source: RgbaImage,
+    source: &mut DynamicImage,
     generated: &DynamicImage,
-    weights: &GrayImage,
-) -> RgbaImage {
-    let (width, height) = source.dimensions();
-    debug_assert_eq!(weights.dimensions(), (width, height));
-    let Some((bx0, by0, bx1, by1)) = bounding_box(weights) else {
-        return source;
-    };
-
-    // The part of the generated image that lands on the box, with a margin for the filter.
-    let (gw, gh) = generated.dimensions();
-    let (sx, sy) = (
-        f64::from(gw) / f64::from(width),
-        f64::from(gh) / f64::from(height),
-    );
-    let margin = 4.0;
-    let gx0 = (f64::from(bx0) * sx - margin).floor().max(0.0) as u32;
-    let gy0 = (f64::from(by0) * sy - margin).floor().max(0.0) as u32;
-    let gx1 = ((f64::from(bx1) * sx + margin).ceil() as u32).min(gw);
-    let gy1 = ((f64::from(by1) * sy + margin).ceil() as u32).min(gh);
-    // Where that part starts in source pixels, and its size there.
-    let ox = (f64::from(gx0) / sx).round() as u32;
-    let oy = (f64::from(gy0) / sy).round() as u32;
-    let tw = ((f64::from(gx1) / sx).round() as u32)
-        .saturating_sub(ox)
-        .max(1);
-    let th = ((f64::from(gy1) / sy).round() as u32)
-        .saturating_sub(oy)
-        .max(1);
-    let part = generated.view(gx0, gy0, gx1 - gx0, gy1 - gy0).to_image();
-    let fitted = if (part.width(), part.height()) == (tw, th) {
-        part
-    } else {
-        image::imageops::resize(&part, tw, th, FilterType::CatmullRom)
-    };
-
-    for y in by0..by1 {
-        for x in bx0..bx1 {
-            let w = u32::from(weights.get_pixel(x, y).0[0]);
-            if w == 0 {
-                continue;
-            }
-            let fx = x.saturating_sub(ox).min(tw - 1);
-            let fy = y.saturating_sub(oy).min(th - 1);
-            let g = fitted.get_pixel(fx, fy);
-            let o = source.get_pixel_mut(x, y);
-            if w == 255 {
-                *o = *g;
+    weights: &Weights,
+) -> Result<(), ResizeError> {
+    match source {
+        DynamicImage::ImageRgb8(pixels) => blend::<Rgb<u8>>(pixels, generated, weights),
+        DynamicImage::ImageRgba8(pixels) => blend::<Rgba<u8>>(pixels, generated, weights),
+        other => {
+            *other = if other.color().has_alpha() {
+                DynamicImage::ImageRgba8(other.to_rgba8())
             } else {
-                for c in 0..4 {
-                    let s = u32::from(o.0[c]);
-                    let n = u32::from(g.0[c]);
-                    o.0[c] = ((s * (255 - w) + n * w + 127) / 255) as u8;
+                DynamicImage::ImageRgb8(other.to_rgb8())
+            };
+            composite(other, generated, weights)
+        }
+    }
+}
+
+/// The 8-bit layouts blended directly, and how to bring the generated image into each.
+trait Channels: Pixel<Subpixel = u8> + 'static {
+    fn from_dynamic(img: &DynamicImage) -> ImageBuffer<Self, Vec<u8>>;
+}
+
+impl Channels for Rgb<u8> {
+    fn from_dynamic(img: &DynamicImage) -> ImageBuffer<Self, Vec<u8>> {
+        img.to_rgb8()
+    }
+}
+
+impl Channels for Rgba<u8> {
+    fn from_dynamic(img: &DynamicImage) -> ImageBuffer<Self, Vec<u8>> {
+        img.to_rgba8()
+    }
+}
+
+fn blend<P: Channels>(
+    source: &mut ImageBuffer<P, Vec<u8>>,
+    generated: &DynamicImage,
+    weights: &Weights,
+) -> Result<(), ResizeError>
+where
+    ImageBuffer<P, Vec<u8>>: IntoImageView + IntoImageViewMut,
+{
+    let (width, height) = source.dimensions();
+    let Rect { x0, y0, x1, y1 } = weights.bounds;
+    if x1 > width || y1 > height || x0 >= x1 || y0 >= y1 {
+        return Ok(());
+    }
+
+    // The answer may have another size and aspect: the box, in its coordinates.
+    let sx = f64::from(generated.width()) / f64::from(width);
+    let sy = f64::from(generated.height()) / f64::from(height);
+    let (bw, bh) = (x1 - x0, y1 - y0);
+    let answer = P::from_dynamic(generated);
+    let mut fitted = ImageBuffer::<P, Vec<u8>>::new(bw, bh);
+    let options = ResizeOptions::new().resize_alg(ENLARGE).crop(
+        f64::from(x0) * sx,
+        f64::from(y0) * sy,
+        f64::from(bw) * sx,
+        f64::from(bh) * sy,
+    );
+    resize_into(&answer, &mut fitted, &options)?;
+
+    let c = usize::from(P::CHANNEL_COUNT);
+    let (w, bw) = (width as usize, bw as usize);
+    let src: &mut [u8] = source;
+    let rows = weights
+        .map
+        .as_raw()
+        .chunks_exact(bw)
+        .zip(fitted.as_raw().chunks_exact(bw * c));
+    for (y, (weights_row, fit_row)) in (y0 as usize..).zip(rows) {
+        let src_row = &mut src[(y * w + x0 as usize) * c..][..bw * c];
+        for ((&weight, o), g) in weights_row
+            .iter()
+            .zip(src_row.chunks_exact_mut(c))
+            .zip(fit_row.chunks_exact(c))
+        {
+            match weight {
+                0 => {}
+                255 => o.copy_from_slice(g),
+                _ => {
+                    let wt = u32::from(weight);
+                    for (o, &g) in o.iter_mut().zip(g) {
+                        *o = ((u32::from(*o) * (255 - wt) + u32::from(g) * wt + 127) / 255) as u8;
+                    }
                 }
             }
         }
     }
-    source
-}
-
-/// The smallest box holding every non-zero weight, as `(x0, y0, x1, y1)` with exclusive ends.
-fn bounding_box(weights: &GrayImage) -> Option<(u32, u32, u32, u32)> {
-    let (w, _) = weights.dimensions();
-    let mut bounds: Option<(u32, u32, u32, u32)> = None;
-    for (y, row) in weights.as_raw().chunks_exact(w as usize).enumerate() {
-        let Some(first) = row.iter().position(|&v| v != 0) else {
-            continue;
-        };
-        let last = row.iter().rposition(|&v| v != 0).unwrap_or(first);
-        let y = y as u32;
-        let (first, last) = (first as u32, last as u32 + 1);
-        bounds = Some(match bounds {
-            None => (first, y, last, y + 1),
-            Some((x0, y0, x1, _)) => (x0.min(first), y0, x1.max(last), y + 1),
-        });
-    }
-    bounds
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::mask::Mask;
-    use image::{Luma, Rgba};
+    use image::{GrayImage, Luma, RgbImage, RgbaImage};
+
+    fn rect_mask(w: u32, h: u32, xs: std::ops::Range<u32>, ys: std::ops::Range<u32>) -> Mask {
+        Mask::from_painted(GrayImage::from_fn(w, h, |x, y| {
+            Luma([if xs.contains(&x) && ys.contains(&y) {
+                255
+            } else {
+                0
+            }])
+        }))
+        .unwrap()
+    }
 
     #[test]
     fn outside_the_mask_every_pixel_is_the_source_and_inside_it_changes() {
@@ -103,15 +138,10 @@ mod tests {
         // A generated image of another size and aspect, as models return.
         let generated =
             DynamicImage::ImageRgba8(RgbaImage::from_pixel(1024, 1024, Rgba([250, 10, 10, 255])));
-        let painted = GrayImage::from_fn(96, 64, |x, y| {
-            Luma([if (30..70).contains(&x) && (20..44).contains(&y) {
-                255
-            } else {
-                0
-            }])
-        });
-        let mask = Mask::from_painted(painted).unwrap();
-        let out = composite(source.clone(), &generated, &mask.weights(5));
+        let mask = rect_mask(96, 64, 30..70, 20..44);
+        let mut out = DynamicImage::ImageRgba8(source.clone());
+        composite(&mut out, &generated, &mask.weights(5)).unwrap();
+        let out = out.to_rgba8();
         for (x, y, p) in out.enumerate_pixels() {
             if !mask.is_painted(x, y) {
                 assert_eq!(
@@ -129,9 +159,42 @@ mod tests {
     }
 
     #[test]
+    fn an_rgb_source_stays_rgb_and_exact_outside_the_mask() {
+        let source = RgbImage::from_fn(50, 40, |x, y| Rgb([x as u8, y as u8, 200]));
+        let generated =
+            DynamicImage::ImageRgba8(RgbaImage::from_pixel(64, 64, Rgba([0, 255, 0, 255])));
+        let mask = rect_mask(50, 40, 10..30, 5..25);
+        let mut out = DynamicImage::ImageRgb8(source.clone());
+        composite(&mut out, &generated, &mask.weights(3)).unwrap();
+        let DynamicImage::ImageRgb8(out) = out else {
+            panic!("the source's layout changed")
+        };
+        for (x, y, p) in out.enumerate_pixels() {
+            if !mask.is_painted(x, y) {
+                assert_eq!(
+                    p,
+                    source.get_pixel(x, y),
+                    "({x},{y}) changed outside the mask"
+                );
+            }
+        }
+        assert_eq!(out.get_pixel(20, 15).0, [0, 255, 0]);
+    }
+
+    #[test]
+    fn a_grayscale_source_becomes_rgb_with_its_pixels_kept_outside_the_mask() {
+        let source = GrayImage::from_fn(20, 20, |x, _| Luma([x as u8 * 10]));
+        let generated = DynamicImage::ImageRgb8(RgbImage::from_pixel(20, 20, Rgb([255, 0, 0])));
+        let mask = rect_mask(20, 20, 5..15, 5..15);
+        let mut out = DynamicImage::ImageLuma8(source.clone());
+        composite(&mut out, &generated, &mask.weights(0)).unwrap();
+        let out = out.as_rgb8().expect("grayscale becomes RGB").clone();
+        assert_eq!(out.get_pixel(2, 2).0, [20, 20, 20]);
+        assert_eq!(out.get_pixel(10, 10).0, [255, 0, 0]);
+    }
+
+    #[test]
     fn the_box_resize_lands_where_a_full_resize_would() {
-        // A generated image with a vertical edge at its middle: after fitting only the box,
-        // the edge must still be at the middle of the source.
         let generated = DynamicImage::ImageRgba8(RgbaImage::from_fn(512, 512, |x, _| {
             if x < 256 {
                 Rgba([0, 0, 0, 255])
@@ -139,12 +202,11 @@ mod tests {
                 Rgba([255, 255, 255, 255])
             }
         }));
-        let source = RgbaImage::from_pixel(300, 200, Rgba([9, 9, 9, 255]));
-        let painted = GrayImage::from_fn(300, 200, |x, _| {
-            Luma([if (100..200).contains(&x) { 255 } else { 0 }])
-        });
-        let weights = Mask::from_painted(painted).unwrap().weights(0);
-        let out = composite(source, &generated, &weights);
+        let mut out =
+            DynamicImage::ImageRgba8(RgbaImage::from_pixel(300, 200, Rgba([9, 9, 9, 255])));
+        let weights = rect_mask(300, 200, 100..200, 0..200).weights(0);
+        composite(&mut out, &generated, &weights).unwrap();
+        let out = out.to_rgba8();
         assert!(
             out.get_pixel(140, 100).0[0] < 20,
             "left of the edge is dark"
@@ -153,13 +215,5 @@ mod tests {
             out.get_pixel(160, 100).0[0] > 235,
             "right of the edge is light"
         );
-    }
-
-    #[test]
-    fn an_empty_weight_map_returns_the_source_untouched() {
-        let source = RgbaImage::from_pixel(8, 8, Rgba([1, 2, 3, 4]));
-        let weights = GrayImage::new(8, 8);
-        let generated = DynamicImage::ImageRgba8(RgbaImage::new(16, 16));
-        assert_eq!(composite(source.clone(), &generated, &weights), source);
     }
 }

@@ -41,6 +41,9 @@ pub enum InputError {
         found_h: u32,
     },
 
+    #[error("Add an image to edit.")]
+    NoImage,
+
     #[error("The mask is empty: paint over the part of the image that should change.")]
     MaskEmpty,
 }

@@ -6,11 +6,16 @@
 //! - [`mask`]: the painted mask, checked against its source, feathered inward.
 //! - [`composite`]: the model's answer is fitted to the source and laid in through the mask,
 //!   so every pixel outside the mask is exactly the source's.
+//! - [`edit`]: the edit pipeline around the upstream call (prepare, then apply the answer).
+//! - [`store`]: images on disk and their metadata in SQLite, written so a crash loses nothing.
+//! - [`studio`]: the jobs (generate, edit) from a request to a stored result.
 
 pub mod composite;
+pub mod edit;
 pub mod error;
 pub mod input;
 pub mod mask;
+pub mod resize;
 pub mod store;
 pub mod studio;
 

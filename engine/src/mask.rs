@@ -4,16 +4,61 @@
 //! (on a mask with no transparency) or opaque (on one with transparency). The mask is made
 //! binary at half intensity, then feathered *inward*: weights ramp from 0 at the mask's edge to
 //! full strength `feather` pixels inside it. So the seam is soft, and no pixel outside the
-//! painted region changes at all.
+//! painted region changes at all. The image's own border is not an edge: a mask painted up to
+//! it takes the edit at full strength there, and an all-white mask is a whole-image edit.
+//!
+//! Work is proportional to the painted region's bounding box, not to the image: a small mask on
+//! a 12 MP photo costs little.
 
-use image::{GrayImage, Luma};
+use image::{DynamicImage, GrayImage, Luma};
 
 use crate::{error::InputError, input::InputLimits};
 
-/// Per-pixel blend weights: 0 keeps the source exactly, 255 takes the generated pixel.
+/// A binary mask the size of its source, with the box around what is painted.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mask {
     painted: GrayImage,
+    bounds: Rect,
+}
+
+/// A rectangle in pixels: `x0..x1` × `y0..y1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rect {
+    pub x0: u32,
+    pub y0: u32,
+    pub x1: u32,
+    pub y1: u32,
+}
+
+impl Rect {
+    pub fn width(&self) -> u32 {
+        self.x1 - self.x0
+    }
+
+    pub fn height(&self) -> u32 {
+        self.y1 - self.y0
+    }
+}
+
+/// Blend weights over the painted box: 0 keeps the source exactly, 255 takes the generated
+/// pixel. Everything outside the box weighs 0.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Weights {
+    pub bounds: Rect,
+    /// `bounds.width() × bounds.height()` weights, row by row.
+    pub map: GrayImage,
+}
+
+impl Weights {
+    /// The weight of the source pixel at `(x, y)`.
+    pub fn at(&self, x: u32, y: u32) -> u8 {
+        let b = self.bounds;
+        if (b.x0..b.x1).contains(&x) && (b.y0..b.y1).contains(&y) {
+            self.map.get_pixel(x - b.x0, y - b.y0).0[0]
+        } else {
+            0
+        }
+    }
 }
 
 impl Mask {
@@ -36,33 +81,35 @@ impl Mask {
                 found_h: img.height(),
             });
         }
-        let rgba = img.to_rgba8();
-        let uses_alpha = rgba.pixels().any(|p| p.0[3] < 255);
-        let painted = GrayImage::from_fn(width, height, |x, y| {
-            let [r, g, b, a] = rgba.get_pixel(x, y).0;
-            let value = if uses_alpha {
-                a
-            } else {
-                // Rec. 601 luma, integer.
-                ((u32::from(r) * 299 + u32::from(g) * 587 + u32::from(b) * 114) / 1000) as u8
-            };
-            Luma([if value >= 128 { 255 } else { 0 }])
-        });
-        Self::from_painted(painted)
+        Self::from_painted(binarize(img))
     }
 
-    /// A mask from a binary image (255 = painted). Refuses an empty one.
+    /// A mask from painted pixels (non-zero = may change). Refuses an empty one.
     pub fn from_painted(painted: GrayImage) -> Result<Self, InputError> {
-        if painted.pixels().all(|p| p.0[0] == 0) {
-            return Err(InputError::MaskEmpty);
-        }
-        Ok(Self { painted })
+        let bounds = painted_bounds(&painted).ok_or(InputError::MaskEmpty)?;
+        let painted = GrayImage::from_raw(
+            painted.width(),
+            painted.height(),
+            painted
+                .into_raw()
+                .into_iter()
+                .map(|v| if v == 0 { 0 } else { 255 })
+                .collect(),
+        )
+        .ok_or(InputError::MaskEmpty)?;
+        Ok(Self { painted, bounds })
     }
 
     /// The whole image may change.
     pub fn full(width: u32, height: u32) -> Self {
         Self {
             painted: GrayImage::from_pixel(width, height, Luma([255])),
+            bounds: Rect {
+                x0: 0,
+                y0: 0,
+                x1: width,
+                y1: height,
+            },
         }
     }
 
@@ -70,17 +117,45 @@ impl Mask {
         self.painted.dimensions()
     }
 
-    /// Whether `(x, y)` was painted.
+    /// The box around every painted pixel.
+    pub fn bounds(&self) -> Rect {
+        self.bounds
+    }
+
+    /// The mask as white (may change) on black (keep).
+    pub fn painted(&self) -> &GrayImage {
+        &self.painted
+    }
+
+    /// Whether the user painted `(x, y)`, i.e. it may change.
     pub fn is_painted(&self, x: u32, y: u32) -> bool {
         self.painted.get_pixel(x, y).0[0] != 0
     }
 
-    /// Blend weights, feathered inward over `feather` pixels (0 = a hard edge).
-    pub fn weights(&self, feather: u32) -> GrayImage {
+    /// Blend weights with an inward feather `feather` pixels wide.
+    /// Zero wherever the mask is not painted.
+    pub fn weights(&self, feather: u32) -> Weights {
+        let b = self.bounds;
+        let crop = |img: &GrayImage, r: Rect| {
+            image::imageops::crop_imm(img, r.x0, r.y0, r.width(), r.height()).to_image()
+        };
         if feather == 0 {
-            return self.painted.clone();
+            return Weights {
+                bounds: b,
+                map: crop(&self.painted, b),
+            };
         }
-        let distance = inside_distance(&self.painted, feather);
+        // One unpainted pixel around the box (where the image has one) is all the distance
+        // transform needs to see: every unpainted pixel outside it is farther away.
+        let (w, h) = self.dimensions();
+        let around = Rect {
+            x0: b.x0.saturating_sub(1),
+            y0: b.y0.saturating_sub(1),
+            x1: (b.x1 + 1).min(w),
+            y1: (b.y1 + 1).min(h),
+        };
+        let region = crop(&self.painted, around);
+        let distance = inside_distance(&region, feather);
         // Distances are in thirds of a pixel (chamfer 3-4) and capped, so a table covers them
         // all: a smoothstep ramp (no visible kink at either end) reaching full at `feather`.
         let full = 3 * feather;
@@ -90,28 +165,89 @@ impl Mask {
                 (t * t * (3.0 - 2.0 * t) * 255.0).round() as u8
             })
             .collect();
-        let (w, h) = self.painted.dimensions();
-        let weights: Vec<u8> = distance
-            .iter()
-            .map(|&d| ramp[(d as usize).min(ramp.len() - 1)])
-            .collect();
-        GrayImage::from_raw(w, h, weights).unwrap_or_else(|| GrayImage::new(w, h))
+        let (dx, dy) = (b.x0 - around.x0, b.y0 - around.y0);
+        let rw = region.width();
+        let map = GrayImage::from_fn(b.width(), b.height(), |x, y| {
+            let d = distance[((y + dy) * rw + x + dx) as usize];
+            Luma([ramp[(d as usize).min(ramp.len() - 1)]])
+        });
+        Weights { bounds: b, map }
     }
 }
 
-/// For each painted pixel, its distance to the nearest unpainted pixel (or the image border,
-/// which counts as unpainted), in thirds of a pixel, capped just past `cap` pixels.
-/// A two-pass 3-4 chamfer transform: linear in the pixel count.
+/// A decoded mask image as painted (255) or not (0): by alpha when the image has any
+/// transparency, by brightness otherwise; the threshold is half intensity.
+fn binarize(img: DynamicImage) -> GrayImage {
+    let (w, h) = (img.width(), img.height());
+    let threshold = |v: u8| if v >= 128 { 255 } else { 0 };
+    let luma = |r: u8, g: u8, b: u8| {
+        ((u32::from(r) * 299 + u32::from(g) * 587 + u32::from(b) * 114) / 1000) as u8
+    };
+    let values: Vec<u8> = match img {
+        DynamicImage::ImageLuma8(gray) => gray.into_raw().into_iter().map(threshold).collect(),
+        DynamicImage::ImageRgb8(rgb) => rgb
+            .as_raw()
+            .chunks_exact(3)
+            .map(|p| threshold(luma(p[0], p[1], p[2])))
+            .collect(),
+        other => {
+            let rgba = other.into_rgba8();
+            let uses_alpha = rgba.as_raw().chunks_exact(4).any(|p| p[3] < 255);
+            rgba.as_raw()
+                .chunks_exact(4)
+                .map(|p| {
+                    threshold(if uses_alpha {
+                        p[3]
+                    } else {
+                        luma(p[0], p[1], p[2])
+                    })
+                })
+                .collect()
+        }
+    };
+    GrayImage::from_raw(w, h, values).unwrap_or_else(|| GrayImage::new(w, h))
+}
+
+/// The box around the non-zero pixels, or `None` when there are none.
+fn painted_bounds(painted: &GrayImage) -> Option<Rect> {
+    let w = painted.width() as usize;
+    let mut bounds: Option<Rect> = None;
+    for (y, row) in painted.as_raw().chunks_exact(w.max(1)).enumerate() {
+        let Some(first) = row.iter().position(|&v| v != 0) else {
+            continue;
+        };
+        let last = row.iter().rposition(|&v| v != 0).unwrap_or(first);
+        let (y, first, last) = (y as u32, first as u32, last as u32 + 1);
+        bounds = Some(match bounds {
+            None => Rect {
+                x0: first,
+                y0: y,
+                x1: last,
+                y1: y + 1,
+            },
+            Some(r) => Rect {
+                x0: r.x0.min(first),
+                y0: r.y0,
+                x1: r.x1.max(last),
+                y1: y + 1,
+            },
+        });
+    }
+    bounds
+}
+
+/// For each painted pixel, its distance to the nearest unpainted pixel in thirds of a pixel,
+/// capped just past `cap` pixels. A two-pass 3-4 chamfer transform: linear in the pixel count.
 fn inside_distance(painted: &GrayImage, cap: u32) -> Vec<u32> {
     let (w, h) = painted.dimensions();
     let (wu, hu) = (w as usize, h as usize);
     let limit = 3 * (cap + 1);
     let mut d: Vec<u32> = painted
-        .pixels()
-        .map(|p| if p.0[0] == 0 { 0 } else { limit })
+        .as_raw()
+        .iter()
+        .map(|&p| if p == 0 { 0 } else { limit })
         .collect();
     let at = |x: usize, y: usize| y * wu + x;
-    // Outside the image is unpainted: distance from the border starts at one step.
     for y in 0..hu {
         for x in 0..wu {
             let i = at(x, y);
@@ -119,9 +255,6 @@ fn inside_distance(painted: &GrayImage, cap: u32) -> Vec<u32> {
                 continue;
             }
             let mut best = d[i];
-            if x == 0 || y == 0 || x == wu - 1 || y == hu - 1 {
-                best = best.min(3);
-            }
             if x > 0 {
                 best = best.min(d[at(x - 1, y)] + 3);
             }
@@ -165,7 +298,7 @@ fn inside_distance(painted: &GrayImage, cap: u32) -> Vec<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use image::{DynamicImage, Rgba, RgbaImage};
+    use image::{Rgba, RgbaImage};
 
     fn png(img: RgbaImage) -> Vec<u8> {
         crate::input::clean_png(&DynamicImage::ImageRgba8(img))
@@ -232,25 +365,86 @@ mod tests {
     fn feathering_stays_inside_the_painted_region() {
         let mask = Mask::from_painted(square_mask(64, 16, 48)).unwrap();
         let weights = mask.weights(6);
-        for (x, y, w) in weights.enumerate_pixels().map(|(x, y, p)| (x, y, p.0[0])) {
+        for (x, y) in (0..64).flat_map(|y| (0..64).map(move |x| (x, y))) {
+            let w = weights.at(x, y);
             if !mask.is_painted(x, y) {
                 assert_eq!(w, 0, "({x},{y}) is outside the mask but weighted");
             }
         }
-        assert_eq!(
-            weights.get_pixel(32, 32).0[0],
-            255,
-            "the centre is at full strength"
-        );
-        let edge = weights.get_pixel(16, 32).0[0];
+        assert_eq!(weights.at(32, 32), 255, "the centre is at full strength");
+        let edge = weights.at(16, 32);
         assert!(edge > 0 && edge < 80, "the edge is soft: {edge}");
     }
 
     #[test]
-    fn an_all_white_mask_at_the_border_is_still_a_whole_image_edit_inside() {
+    fn an_all_white_mask_is_a_whole_image_edit_up_to_the_border() {
         let weights = Mask::full(32, 32).weights(4);
-        assert_eq!(weights.get_pixel(16, 16).0[0], 255);
-        assert!(weights.get_pixel(0, 0).0[0] < 255, "borders feather too");
-        assert_eq!(Mask::full(8, 8).weights(0).get_pixel(0, 0).0[0], 255);
+        for (x, y) in [(16, 16), (0, 0), (31, 0), (0, 31), (31, 31), (0, 16)] {
+            assert_eq!(weights.at(x, y), 255, "({x},{y}) is not at full strength");
+        }
+        assert_eq!(Mask::full(8, 8).weights(0).at(0, 0), 255);
+    }
+
+    #[test]
+    fn a_mask_painted_to_the_border_feathers_only_where_it_meets_unpainted_pixels() {
+        // The left half is painted: its left edge is the image's border, its right edge meets
+        // the unpainted half.
+        let painted = GrayImage::from_fn(40, 10, |x, _| Luma([if x < 20 { 255 } else { 0 }]));
+        let weights = Mask::from_painted(painted).unwrap().weights(5);
+        assert_eq!(weights.at(0, 5), 255, "the border is not an edge");
+        assert!(weights.at(19, 5) < 80, "the inner edge is soft");
+        assert_eq!(weights.at(20, 5), 0, "outside the mask nothing changes");
+    }
+
+    #[test]
+    fn weights_cover_only_the_painted_box_and_match_a_whole_image_transform() {
+        // A small stroke on a big image: the map is the stroke's box, not the image.
+        let painted = square_mask(400, 100, 140);
+        let mask = Mask::from_painted(painted.clone()).unwrap();
+        let weights = mask.weights(6);
+        assert_eq!(
+            weights.bounds,
+            Rect {
+                x0: 100,
+                y0: 100,
+                x1: 140,
+                y1: 140
+            }
+        );
+        assert_eq!(weights.map.dimensions(), (40, 40));
+        // The same weights as for the stroke alone on an image just one pixel larger.
+        let tight = Mask::from_painted(square_mask(42, 1, 41))
+            .unwrap()
+            .weights(6);
+        assert_eq!(tight.map, weights.map);
+        assert!(
+            weights.at(120, 101) > 0 && weights.at(120, 101) < 255,
+            "edge is soft"
+        );
+        assert_eq!(weights.at(120, 120), 255);
+        assert_eq!(weights.at(99, 120), 0);
+    }
+
+    #[test]
+    fn masks_of_any_colour_type_decode_the_same() {
+        let limits = InputLimits::default();
+        let gray = GrayImage::from_fn(6, 6, |x, _| Luma([if x < 3 { 255 } else { 0 }]));
+        let as_gray = crate::input::clean_png(&DynamicImage::ImageLuma8(gray.clone()));
+        let as_rgb = crate::input::clean_png(&DynamicImage::ImageRgb8(
+            DynamicImage::ImageLuma8(gray.clone()).to_rgb8(),
+        ));
+        let from_gray = Mask::decode(&as_gray, 6, 6, &limits).unwrap();
+        let from_rgb = Mask::decode(&as_rgb, 6, 6, &limits).unwrap();
+        assert_eq!(from_gray, from_rgb);
+        assert_eq!(from_gray.painted(), &gray);
+        assert_eq!(
+            from_gray.bounds(),
+            Rect {
+                x0: 0,
+                y0: 0,
+                x1: 3,
+                y1: 6
+            }
+        );
     }
 }

@@ -12,14 +12,14 @@ use gemini::{
     Client, GeminiError,
     wire::{Content, GenerateContentRequest, GenerationConfig, ImageConfig, Part},
 };
-use image::{DynamicImage, GrayImage};
+use image::DynamicImage;
 use protocol::{ErrorKind, GenerateRequest, ImageResult, MAX_PROMPT_CHARS, UserError};
 
 use crate::{
-    composite::composite,
+    edit,
     error::InputError,
     input::{self, InputLimits, SourceImage},
-    mask::Mask,
+    resize,
     store::{ImageRecord, Kind, NewImage, Store, StoreError},
 };
 
@@ -64,9 +64,15 @@ pub enum JobError {
     Store(#[from] StoreError),
     #[error("a worker task failed: {0}")]
     Worker(String),
+    #[error("image processing failed: {0}")]
+    Image(String),
 }
 
 impl JobError {
+    fn image(e: impl std::fmt::Display) -> Self {
+        JobError::Image(e.to_string())
+    }
+
     /// The error as the browser may see it: internal detail stays out.
     pub fn to_user_error(&self) -> UserError {
         match self {
@@ -77,14 +83,15 @@ impl JobError {
                     }
                     InputError::TooManyImages { .. }
                     | InputError::MaskWrongSize { .. }
-                    | InputError::MaskEmpty => ErrorKind::BadRequest,
+                    | InputError::MaskEmpty
+                    | InputError::NoImage => ErrorKind::BadRequest,
                     _ => ErrorKind::UnsupportedImage,
                 };
                 UserError::new(kind, e.to_string())
             }
             JobError::Request(message) => UserError::new(ErrorKind::BadRequest, message.clone()),
             JobError::Gemini(e) => gemini_user_error(e),
-            JobError::Store(_) | JobError::Worker(_) => UserError::internal(),
+            JobError::Store(_) | JobError::Worker(_) | JobError::Image(_) => UserError::internal(),
         }
     }
 }
@@ -221,7 +228,7 @@ impl Studio {
         let prompt = check_prompt(&job.prompt)?.to_owned();
         let model = self.model(&job.model)?.clone();
         if job.images.is_empty() {
-            return Err(JobError::Request("Add an image to edit.".into()));
+            return Err(InputError::NoImage.into());
         }
         if job.images.len() > model.max_input_images {
             return Err(InputError::TooManyImages {
@@ -240,32 +247,24 @@ impl Studio {
         )?;
 
         let limits = self.limits.clone();
-        let feather = self.feather;
-        let (sources, mask) = blocking(move || {
-            let sources = job
-                .images
-                .iter()
-                .map(|b| input::decode(b, &limits))
-                .collect::<Result<Vec<SourceImage>, _>>()?;
-            let (w, h) = (sources[0].width(), sources[0].height());
-            let mask = match &job.mask {
-                Some(bytes) => Mask::decode(bytes, w, h, &limits)?,
-                None => Mask::full(w, h),
-            };
-            Ok((sources, mask))
+        let (prepared, upstream) = blocking(move || {
+            let prepared = edit::prepare(&job.images, job.mask.as_deref(), &limits)?;
+            let upstream = prepared.upstream_images().map_err(JobError::image)?;
+            Ok((prepared, upstream))
         })
         .await?;
 
-        let mut parts = vec![Part::text(format!(
-            "{MASK_INSTRUCTION}\n\nThe edit: {prompt}"
-        ))];
-        let mask_png = mask_png(&mask);
-        let source_png = input::clean_png(&sources[0].pixels);
-        parts.push(Part::image("image/png", source_png));
-        parts.push(Part::image("image/png", mask_png));
-        for extra in &sources[1..] {
-            parts.push(Part::image("image/png", input::clean_png(&extra.pixels)));
-        }
+        let mut parts = vec![
+            Part::text(format!("{MASK_INSTRUCTION}\n\nThe edit: {prompt}")),
+            Part::image("image/png", upstream.source),
+            Part::image("image/png", upstream.mask),
+        ];
+        parts.extend(
+            upstream
+                .references
+                .into_iter()
+                .map(|png| Part::image("image/png", png)),
+        );
         let gemini_request = GenerateContentRequest {
             contents: vec![Content::user(parts)],
             generation_config: Some(GenerationConfig {
@@ -288,16 +287,13 @@ impl Studio {
             &generation.usage,
             generation.cost_usd,
         );
+        let feather = self.feather;
         let record = blocking(move || {
-            let generated = decode_answer(&image.bytes, &limits)?;
-            let source = sources
-                .into_iter()
-                .next()
-                .map(|s| s.pixels.into_rgba8())
-                .unwrap_or_default();
-            let out = composite(source, &generated.pixels, &mask.weights(feather));
-            let new = finish(new, &DynamicImage::ImageRgba8(out));
-            Ok(store.put(new)?)
+            let answer = decode_answer(&image.bytes, &limits)?;
+            let out = prepared
+                .apply(&answer.pixels, feather)
+                .map_err(JobError::image)?;
+            Ok(store.put(finish(new, &out))?)
         })
         .await?;
         Ok(result(&record, model_text))
@@ -378,8 +374,8 @@ fn metadata(
     }
 }
 
-/// Fills in the file, thumbnail and size of a record about to be stored.
-fn finish(mut new: NewImage, pixels: &DynamicImage) -> NewImage {
+/// Fills in the file (a lossless PNG), thumbnail and size of a record about to be stored.
+pub fn finish(mut new: NewImage, pixels: &DynamicImage) -> NewImage {
     new.bytes = input::clean_png(pixels);
     new.mime = "image/png";
     new.thumbnail_webp = thumbnail(pixels);
@@ -390,24 +386,21 @@ fn finish(mut new: NewImage, pixels: &DynamicImage) -> NewImage {
 
 /// A lossless WebP no larger than [`THUMBNAIL_SIDE`] on its longer side.
 pub fn thumbnail(pixels: &DynamicImage) -> Vec<u8> {
-    let small = if pixels.width().max(pixels.height()) > THUMBNAIL_SIDE {
-        // `thumbnail` samples by area averaging: fast on a 12 MP source, and fine at this size.
-        pixels.thumbnail(THUMBNAIL_SIDE, THUMBNAIL_SIDE)
+    let (w, h) = resize::fit_within(pixels.width(), pixels.height(), THUMBNAIL_SIDE);
+    // WebP takes 8-bit RGB or RGBA.
+    let pixels = if pixels.color().has_alpha() {
+        DynamicImage::ImageRgba8(pixels.to_rgba8())
     } else {
-        pixels.clone()
+        DynamicImage::ImageRgb8(pixels.to_rgb8())
     };
-    let mut out = Cursor::new(Vec::new());
-    let _ = DynamicImage::ImageRgba8(small.to_rgba8()).write_to(&mut out, image::ImageFormat::WebP);
-    out.into_inner()
-}
-
-/// The mask as a black-and-white PNG, the convention the model is told about.
-fn mask_png(mask: &Mask) -> Vec<u8> {
-    let (w, h) = mask.dimensions();
-    let img = GrayImage::from_fn(w, h, |x, y| {
-        image::Luma([if mask.is_painted(x, y) { 255 } else { 0 }])
+    let small = resize::scaled(&pixels, w, h, resize::REDUCE).unwrap_or_else(|_| {
+        // Same layout in and out: cannot fail, but `image`'s own filter would do.
+        pixels.thumbnail(w, h)
     });
-    input::clean_png(&DynamicImage::ImageLuma8(img))
+    let mut out = Cursor::new(Vec::new());
+    // Encoding an in-memory buffer to a Vec does not fail for WebP.
+    let _ = small.write_to(&mut out, image::ImageFormat::WebP);
+    out.into_inner()
 }
 
 fn result(record: &ImageRecord, model_text: Option<String>) -> ImageResult {

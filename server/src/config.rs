@@ -26,6 +26,8 @@ pub mod vars {
     pub const RUST_LOG: &str = "RUST_LOG";
     pub const SHUTDOWN_GRACE: &str = "GEMFLASH_SHUTDOWN_GRACE_SECS";
     pub const FEATHER: &str = "GEMFLASH_MASK_FEATHER_PX";
+    pub const UPSTREAM_ATTEMPTS: &str = "GEMFLASH_UPSTREAM_ATTEMPTS";
+    pub const UPSTREAM_DEADLINE: &str = "GEMFLASH_UPSTREAM_DEADLINE_SECS";
 }
 
 const DEFAULT_ADDR: &str = "127.0.0.1:3000";
@@ -34,6 +36,8 @@ const DEFAULT_DATA_DIR: &str = "data";
 const DEFAULT_LOG_FILTER: &str = "info";
 const DEFAULT_SHUTDOWN_GRACE_SECS: u64 = 30;
 const DEFAULT_FEATHER_PX: u32 = 8;
+const DEFAULT_UPSTREAM_ATTEMPTS: u32 = 5;
+const DEFAULT_UPSTREAM_DEADLINE_SECS: u64 = 300;
 
 /// A configuration value that cannot be used: which variable, and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -76,6 +80,10 @@ pub struct GeminiConfig {
     pub api_key: Option<SecretString>,
     /// Where the Gemini API lives, without a trailing slash.
     pub base_url: Url,
+    /// Attempts per call, the first included (1 = never retry).
+    pub attempts: u32,
+    /// How long one call may take, retries and their waits included.
+    pub deadline: Duration,
 }
 
 /// Everything the server is configured with.
@@ -175,39 +183,38 @@ impl Config {
             )
         })?;
 
-        let shutdown_grace = match get(vars::SHUTDOWN_GRACE) {
-            None => Duration::from_secs(DEFAULT_SHUTDOWN_GRACE_SECS),
-            Some(text) => text
-                .trim()
-                .parse::<u64>()
-                .map(Duration::from_secs)
-                .map_err(|_| {
-                    ConfigError::new(
-                        vars::SHUTDOWN_GRACE,
-                        format!("{text:?} is not a whole number of seconds"),
-                    )
-                })?,
-        };
-
-        let feather_px = match get(vars::FEATHER) {
-            None => DEFAULT_FEATHER_PX,
-            Some(text) => text
-                .trim()
-                .parse::<u32>()
-                .ok()
-                .filter(|n| *n <= 256)
-                .ok_or_else(|| {
-                    ConfigError::new(
-                        vars::FEATHER,
-                        format!("{text:?} is not a whole number from 0 to 256"),
-                    )
-                })?,
-        };
+        let shutdown_grace = Duration::from_secs(number(
+            &get,
+            vars::SHUTDOWN_GRACE,
+            DEFAULT_SHUTDOWN_GRACE_SECS,
+            0..=3600,
+            "seconds",
+        )?);
+        let feather_px = number(&get, vars::FEATHER, DEFAULT_FEATHER_PX, 0..=256, "pixels")?;
+        let attempts = number(
+            &get,
+            vars::UPSTREAM_ATTEMPTS,
+            DEFAULT_UPSTREAM_ATTEMPTS,
+            1..=10,
+            "attempts",
+        )?;
+        let deadline = Duration::from_secs(number(
+            &get,
+            vars::UPSTREAM_DEADLINE,
+            DEFAULT_UPSTREAM_DEADLINE_SECS,
+            5..=3600,
+            "seconds",
+        )?);
 
         Ok(Self {
             addr,
             public_origin,
-            gemini: GeminiConfig { api_key, base_url },
+            gemini: GeminiConfig {
+                api_key,
+                base_url,
+                attempts,
+                deadline,
+            },
             models,
             data_dir,
             log: LogConfig { format, filter },
@@ -220,6 +227,36 @@ impl Config {
     pub fn has_api_key(&self) -> bool {
         self.gemini.api_key.is_some()
     }
+}
+
+/// A whole number from `var` within `range`, or `default` when it is not set.
+fn number<T>(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+    unit: &str,
+) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display,
+{
+    let Some(text) = get(var) else {
+        return Ok(default);
+    };
+    text.trim()
+        .parse::<T>()
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| {
+            ConfigError::new(
+                var,
+                format!(
+                    "{text:?} is not a whole number of {unit} from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            )
+        })
 }
 
 /// The origin a browser on this machine uses when no public origin is configured.
@@ -433,5 +470,26 @@ mod tests {
         assert_eq!(c.shutdown_grace, Duration::from_secs(5));
         let e = config(&[(vars::SHUTDOWN_GRACE, "5s")]).unwrap_err();
         assert_eq!(e.var, vars::SHUTDOWN_GRACE);
+    }
+
+    #[test]
+    fn upstream_attempts_and_deadline_are_bounded_numbers() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.gemini.attempts, 5);
+        assert_eq!(c.gemini.deadline, Duration::from_secs(300));
+        let c = config(&[
+            (vars::UPSTREAM_ATTEMPTS, "1"),
+            (vars::UPSTREAM_DEADLINE, " 60 "),
+        ])
+        .unwrap();
+        assert_eq!(c.gemini.attempts, 1);
+        assert_eq!(c.gemini.deadline, Duration::from_secs(60));
+        for bad in ["0", "11", "three", "-1"] {
+            let e = config(&[(vars::UPSTREAM_ATTEMPTS, bad)]).unwrap_err();
+            assert_eq!(e.var, vars::UPSTREAM_ATTEMPTS);
+            assert!(e.problem.contains("from 1 to 10"), "{e}");
+        }
+        let e = config(&[(vars::UPSTREAM_DEADLINE, "1")]).unwrap_err();
+        assert_eq!(e.var, vars::UPSTREAM_DEADLINE);
     }
 }

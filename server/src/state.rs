@@ -44,6 +44,8 @@ impl AppState {
             .unwrap_or_else(|| SecretString::from("simulator-needs-no-key"));
         let mut client_config = gemini::ClientConfig::new(config.gemini.base_url.clone(), key);
         client_config.prices = config.models.prices();
+        client_config.retry.max_attempts = config.gemini.attempts;
+        client_config.deadline = config.gemini.deadline;
         let client = gemini::Client::new(client_config)?;
         let store = Arc::new(Store::open(&config.data_dir)?);
         let studio = Studio::new(

@@ -7,7 +7,7 @@
 mod common;
 
 use axum::{body::Body, http::Request};
-use common::{TestApp, app, body_bytes, body_text};
+use common::{TestApp, app, app_with, body_bytes, body_text};
 use image::{DynamicImage, GrayImage, Luma, Rgba, RgbaImage};
 use protocol::{ErrorKind, ImageResult, UserError};
 
@@ -179,7 +179,9 @@ async fn a_stored_image_can_be_edited_again_and_becomes_the_parent() {
 
 #[tokio::test]
 async fn each_error_kind_reaches_the_caller_with_its_status() {
-    let app = app().await;
+    // One attempt: the simulator asks for a 10 s wait on quota errors, and retrying is the
+    // client's business, tested in the gemini crate. Here: what the caller gets in the end.
+    let app = app_with(&[("GEMFLASH_UPSTREAM_ATTEMPTS", "1")]).await;
     let cases = [
         ("x [sim:quota]", 429, ErrorKind::QuotaExhausted),
         ("x [sim:quota-zero]", 402, ErrorKind::NoQuota),
