@@ -1,6 +1,6 @@
 // The editor in a real browser against the release server and its built-in simulator:
 // generate from text; upload, paint, edit, download and check that nothing outside the stroke
-// changed; paste; a wrong file type; a simulator failure; Cancel.
+// changed; paste; the model's image limit; a wrong file type; a simulator failure; Cancel.
 import * as fs from 'node:fs';
 import type { Page } from '@playwright/test';
 import { test, expect, open } from './fixtures';
@@ -121,6 +121,31 @@ test.describe('with JavaScript on', () => {
     }, bytes);
     await expect(page.getByTestId('sources').locator('img')).toHaveCount(1);
     await expect(page.getByTestId('mask-canvas')).toBeVisible();
+  });
+
+  test('no more images are added than the chosen model takes', async ({ guarded: page, js }) => {
+    await open(page, js, '/editor');
+    await page.getByTestId('model').selectOption('gemini-3.1-flash-lite-image');
+    await expect(page.getByTestId('sources-count')).toContainText('0 of up to 3');
+    const png = sourcePng();
+    const files = [1, 2, 3, 4, 5].map((i) => ({ name: `photo-${i}.png`, mimeType: 'image/png', buffer: png }));
+    await page.getByTestId('file-input').setInputFiles(files);
+    await expect(page.getByTestId('sources').locator('img')).toHaveCount(3);
+    await expect(page.getByTestId('sources-notice')).toContainText('at most 3 images, so 2 were not added');
+    await expect(page.getByTestId('file-input')).toBeDisabled();
+
+    // A model that takes more leaves room again; going back to one that takes fewer with
+    // more loaded asks for some to be removed, and Edit waits.
+    await page.getByTestId('model').selectOption('gemini-3.1-flash-image');
+    await page.getByTestId('file-input').setInputFiles(files.slice(0, 2));
+    await expect(page.getByTestId('sources').locator('img')).toHaveCount(5);
+    await page.getByTestId('model').selectOption('gemini-3.1-flash-lite-image');
+    await expect(page.getByTestId('sources-notice')).toContainText('remove 2 to edit');
+    await expect(page.getByTestId('submit')).toBeDisabled();
+    await page.getByRole('button', { name: 'Remove photo-1.png' }).first().click();
+    await page.getByRole('button', { name: 'Remove photo-2.png' }).first().click();
+    await expect(page.getByTestId('sources-notice')).toHaveCount(0);
+    await expect(page.getByTestId('submit')).toBeEnabled();
   });
 
   test('a wrong file type gets a message naming it', async ({ guarded: page, js, expectedErrorPaths }) => {

@@ -72,7 +72,7 @@ mod imp {
         });
     }
 
-    pub fn add_from_input(state: EditorState, ev: &leptos::ev::Event, _max: usize) {
+    pub fn add_from_input(state: EditorState, ev: &leptos::ev::Event) {
         let Some(input) = ev
             .target()
             .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
@@ -89,9 +89,20 @@ mod imp {
         input.set_value("");
     }
 
+    /// Adds files as sources, as many as the chosen model still has room for; says how many
+    /// were left out.
     fn add_files(state: EditorState, files: Vec<File>) {
+        if files.is_empty() {
+            return;
+        }
+        let room = state
+            .max_images
+            .get_untracked()
+            .saturating_sub(state.sources.with_untracked(Vec::len));
+        let left_out = files.len().saturating_sub(room);
         let new: Vec<Source> = files
             .into_iter()
+            .take(room)
             .map(|file| {
                 let url = gloo_file::ObjectUrl::from(gloo_file::File::from(file.clone()));
                 let name = file.name();
@@ -109,6 +120,14 @@ mod imp {
                 })
             })
             .collect();
+        state.sources_notice.set((left_out > 0).then(|| {
+            let max = state.max_images.get_untracked();
+            format!(
+                "This model takes at most {max} image{}, so {left_out} {} not added. Remove one to make room.",
+                if max == 1 { "" } else { "s" },
+                if left_out == 1 { "was" } else { "were" },
+            )
+        }));
         if new.is_empty() {
             return;
         }
@@ -118,6 +137,7 @@ mod imp {
 
     pub fn remove(state: EditorState, key: u32) {
         state.sources.update(|s| s.retain(|x| x.key != key));
+        state.sources_notice.set(None);
         // Dropping the object URL revokes it.
         with(|l| l.files.remove(&key));
     }
@@ -458,7 +478,7 @@ mod inert {
     use crate::pages::editor::EditorState;
 
     pub fn listen_for_drops_and_pastes(_: EditorState) {}
-    pub fn add_from_input(_: EditorState, _: &leptos::ev::Event, _: usize) {}
+    pub fn add_from_input(_: EditorState, _: &leptos::ev::Event) {}
     pub fn remove(_: EditorState, _: u32) {}
     pub fn keep_editing(_: EditorState, _: &ImageResult) {}
     pub fn cancel(_: EditorState) {}

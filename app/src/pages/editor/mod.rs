@@ -43,6 +43,10 @@ pub(crate) struct EditorState {
     pub tool: RwSignal<MaskTool>,
     pub brush: RwSignal<u32>,
     pub painted: RwSignal<bool>,
+    /// How many images the chosen model takes.
+    pub max_images: RwSignal<usize>,
+    /// Why some picked, dropped or pasted files were not added.
+    pub sources_notice: RwSignal<Option<String>>,
 }
 
 #[component]
@@ -56,6 +60,8 @@ pub fn EditorPage() -> impl IntoView {
         tool: RwSignal::new(MaskTool::Brush),
         brush: RwSignal::new(40),
         painted: RwSignal::new(false),
+        max_images: RwSignal::new(1),
+        sources_notice: RwSignal::new(None),
     };
     provide_context(state);
     browser::listen_for_drops_and_pastes(state);
@@ -108,6 +114,8 @@ fn Editor(models: Vec<ModelInfo>, default_model: String) -> impl IntoView {
         }
     };
     let max_images = move || current().map_or(1, |m| usize::from(m.max_input_images));
+    Effect::new(move |_| state.max_images.set(max_images()));
+    let too_many = move || state.sources.with(Vec::len) > state.max_images.get();
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -131,7 +139,7 @@ fn Editor(models: Vec<ModelInfo>, default_model: String) -> impl IntoView {
     view! {
         <div class="editor" data-testid="editor">
             <section class="card editor-panel">
-                <SourcePicker max_images />
+                <SourcePicker />
                 {move || (mode() == Mode::Edit).then(|| view! { <MaskCanvas /> })}
                 <form class="prompt-form" on:submit=submit>
                     <label class="field">
@@ -182,7 +190,7 @@ fn Editor(models: Vec<ModelInfo>, default_model: String) -> impl IntoView {
                         }}
                     </div>
                     <div class="actions">
-                        <button type="submit" class="button button-primary" data-testid="submit" disabled=move || state.busy.get()>
+                        <button type="submit" class="button button-primary" data-testid="submit" disabled=move || state.busy.get() || too_many()>
                             {move || if mode() == Mode::Edit { "Edit" } else { "Generate" }}
                         </button>
                         {move || state.busy.get().then(|| view! {
@@ -198,27 +206,45 @@ fn Editor(models: Vec<ModelInfo>, default_model: String) -> impl IntoView {
     }
 }
 
-/// Picking sources: the file picker here, drag-and-drop and paste anywhere on the page.
+/// Picking sources: the file picker here, drag-and-drop and paste anywhere on the page. No more
+/// than the chosen model takes are added; choosing a model that takes fewer asks for some to be
+/// removed (and Edit waits until they are).
 #[component]
-fn SourcePicker(max_images: impl Fn() -> usize + Copy + Send + Sync + 'static) -> impl IntoView {
+fn SourcePicker() -> impl IntoView {
     let state = expect_context::<EditorState>();
+    let count = move || state.sources.with(Vec::len);
+    let max = move || state.max_images.get();
     view! {
         <div class="sources" data-testid="sources">
             <div class="sources-head">
-                <label class="button button-small file-button">
+                <label class="button button-small file-button" class:disabled=move || { count() >= max() }>
                     "Add images"
                     <input
                         type="file"
                         accept="image/png,image/jpeg,image/webp"
                         multiple
                         data-testid="file-input"
-                        on:change=move |ev| browser::add_from_input(state, &ev, max_images())
+                        disabled=move || { count() >= max() }
+                        on:change=move |ev| browser::add_from_input(state, &ev)
                     />
                 </label>
-                <span class="muted small">
-                    {move || format!("or drop or paste images anywhere · up to {}", max_images())}
+                <span class="muted small" data-testid="sources-count">
+                    {move || format!("{} of up to {} · or drop or paste images anywhere", count(), max())}
                 </span>
             </div>
+            {move || {
+                let over = count().saturating_sub(max());
+                let text = if over > 0 {
+                    Some(format!(
+                        "This model takes at most {} image{}: remove {over} to edit.",
+                        max(),
+                        if max() == 1 { "" } else { "s" }
+                    ))
+                } else {
+                    state.sources_notice.get()
+                };
+                text.map(|t| view! { <p class="notice notice-warn small" role="status" data-testid="sources-notice">{t}</p> })
+            }}
             <ul class="source-list">
                 <For each=move || state.sources.get() key=|s| s.key let:source>
                     <li class="source-thumb">
