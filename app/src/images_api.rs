@@ -184,7 +184,10 @@ mod ssr {
             let lookup = id.clone();
             let source = tokio::task::spawn_blocking(move || {
                 let record = store.get(&lookup).ok().flatten()?;
-                std::fs::read(store.image_file(&record)).ok()
+                store
+                    .read(&record, engine::store::FileKind::Image)
+                    .ok()
+                    .flatten()
             })
             .await
             .ok()

@@ -19,7 +19,7 @@ use std::{
 use engine::{
     edit,
     input::{self, InputLimits},
-    store::{Kind, NewImage, Store},
+    store::{ImageStore, Kind, NewImage, Store},
     studio,
 };
 use image::{DynamicImage, Rgb, RgbImage, Rgba, RgbaImage};

@@ -20,7 +20,7 @@ use crate::{
     error::InputError,
     input::{self, InputLimits, SourceImage},
     resize,
-    store::{ImageRecord, Kind, NewImage, Store, StoreError},
+    store::{ImageRecord, ImageStore, Kind, NewImage, StoreError},
 };
 
 /// The instruction that tells the model how the mask works; the simulator looks for it too.
@@ -131,7 +131,7 @@ fn gemini_user_error(e: &GeminiError) -> UserError {
 #[derive(Debug, Clone)]
 pub struct Studio {
     client: Client,
-    store: Arc<Store>,
+    store: Arc<dyn ImageStore>,
     models: Arc<Vec<ModelRules>>,
     limits: InputLimits,
     /// Feather width of mask edges, in pixels.
@@ -141,7 +141,7 @@ pub struct Studio {
 impl Studio {
     pub fn new(
         client: Client,
-        store: Arc<Store>,
+        store: Arc<dyn ImageStore>,
         models: Vec<ModelRules>,
         limits: InputLimits,
         feather: u32,
@@ -155,7 +155,7 @@ impl Studio {
         }
     }
 
-    pub fn store(&self) -> &Arc<Store> {
+    pub fn store(&self) -> &Arc<dyn ImageStore> {
         &self.store
     }
 

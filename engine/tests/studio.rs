@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use engine::{
     input::InputLimits,
-    store::Store,
+    store::{FileKind, Store},
     studio::{EditJob, ModelRules, Studio},
 };
 use gemini::{Client, ClientConfig, RetryPolicy};
@@ -71,13 +71,20 @@ async fn generation_is_stored_and_described_by_urls() {
     assert_eq!((result.width, result.height), (1376, 768));
     assert_eq!(result.url, format!("/images/{}", result.id));
     let record = f.studio.store().get(&result.id).unwrap().unwrap();
-    let on_disk = std::fs::read(f.studio.store().image_file(&record)).unwrap();
+    let on_disk = f
+        .studio
+        .store()
+        .read(&record, FileKind::Image)
+        .unwrap()
+        .unwrap();
     assert_eq!(image::load_from_memory(&on_disk).unwrap().width(), 1376);
     assert!(
-        std::fs::metadata(f.studio.store().thumbnail_file(&record))
+        !f.studio
+            .store()
+            .read(&record, FileKind::Thumbnail)
             .unwrap()
-            .len()
-            > 0
+            .unwrap()
+            .is_empty()
     );
 }
 
@@ -111,9 +118,15 @@ async fn an_edit_changes_nothing_outside_the_mask() {
         "the result keeps the source's size"
     );
     let record = f.studio.store().get(&result.id).unwrap().unwrap();
-    let stored = image::open(f.studio.store().image_file(&record))
-        .unwrap()
-        .to_rgba8();
+    let stored = image::load_from_memory(
+        &f.studio
+            .store()
+            .read(&record, FileKind::Image)
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap()
+    .to_rgba8();
     let mut changed_inside = 0;
     for (x, y, p) in stored.enumerate_pixels() {
         if mask.get_pixel(x, y).0[0] == 0 {

@@ -11,6 +11,7 @@ use secrecy::SecretString;
 use url::Url;
 
 use crate::models::{self, ModelTable};
+use engine::store::Retention;
 
 /// The environment variables GemFlash reads. `.env.example` documents each of them.
 pub mod vars {
@@ -28,6 +29,8 @@ pub mod vars {
     pub const FEATHER: &str = "GEMFLASH_MASK_FEATHER_PX";
     pub const UPSTREAM_ATTEMPTS: &str = "GEMFLASH_UPSTREAM_ATTEMPTS";
     pub const UPSTREAM_DEADLINE: &str = "GEMFLASH_UPSTREAM_DEADLINE_SECS";
+    pub const RETENTION_DAYS: &str = "GEMFLASH_RETENTION_DAYS";
+    pub const RETENTION_MAX_IMAGES: &str = "GEMFLASH_RETENTION_MAX_IMAGES";
 }
 
 const DEFAULT_ADDR: &str = "127.0.0.1:3000";
@@ -102,6 +105,8 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// How far inside the mask's edge an edit fades in, in pixels.
     pub feather_px: u32,
+    /// How long and how many images the gallery keeps; unlimited by default.
+    pub retention: Retention,
 }
 
 impl Config {
@@ -206,6 +211,17 @@ impl Config {
             "seconds",
         )?);
 
+        let optional = |var, range, unit| match get(var) {
+            None => Ok(None),
+            Some(_) => number(&get, var, 0_i64, range, unit).map(Some),
+        };
+        let retention = Retention {
+            max_age_ms: optional(vars::RETENTION_DAYS, 1..=36_500, "days")?
+                .map(|days| days * 24 * 60 * 60 * 1000),
+            max_count: optional(vars::RETENTION_MAX_IMAGES, 1..=100_000_000, "images")?
+                .map(i64::unsigned_abs),
+        };
+
         Ok(Self {
             addr,
             public_origin,
@@ -220,6 +236,7 @@ impl Config {
             log: LogConfig { format, filter },
             shutdown_grace,
             feather_px,
+            retention,
         })
     }
 
@@ -491,5 +508,22 @@ mod tests {
         }
         let e = config(&[(vars::UPSTREAM_DEADLINE, "1")]).unwrap_err();
         assert_eq!(e.var, vars::UPSTREAM_DEADLINE);
+    }
+
+    #[test]
+    fn retention_is_off_by_default_and_takes_days_and_a_count() {
+        assert!(config(&[]).unwrap().retention.is_unlimited());
+        let c = config(&[
+            (vars::RETENTION_DAYS, "30"),
+            (vars::RETENTION_MAX_IMAGES, "1000"),
+        ])
+        .unwrap();
+        assert_eq!(c.retention.max_age_ms, Some(30 * 86_400_000));
+        assert_eq!(c.retention.max_count, Some(1000));
+        let e = config(&[(vars::RETENTION_DAYS, "0")]).unwrap_err();
+        assert_eq!(e.var, vars::RETENTION_DAYS);
+        assert!(e.problem.contains("days from 1"), "{e}");
+        let e = config(&[(vars::RETENTION_MAX_IMAGES, "lots")]).unwrap_err();
+        assert_eq!(e.var, vars::RETENTION_MAX_IMAGES);
     }
 }

@@ -13,7 +13,7 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use engine::store::ImageRecord;
+use engine::store::{FileKind, ImageRecord};
 
 use crate::state::AppState;
 
@@ -124,15 +124,24 @@ async fn serve(
 }
 
 async fn read(state: &AppState, record: &ImageRecord, variant: Variant) -> Option<Vec<u8>> {
-    let store = state.studio.store();
-    let path = match variant {
-        Variant::Full => store.image_file(record),
-        Variant::Thumbnail => store.thumbnail_file(record),
+    let store = state.studio.store().clone();
+    let file = match variant {
+        Variant::Full => FileKind::Image,
+        Variant::Thumbnail => FileKind::Thumbnail,
     };
-    match tokio::fs::read(&path).await {
-        Ok(bytes) => Some(bytes),
-        Err(e) => {
+    let wanted = record.clone();
+    match tokio::task::spawn_blocking(move || store.read(&wanted, file)).await {
+        Ok(Ok(Some(bytes))) => Some(bytes),
+        Ok(Ok(None)) => {
+            tracing::error!(id = %record.id, "a stored image's file is missing");
+            None
+        }
+        Ok(Err(e)) => {
             tracing::error!(error = %e, id = %record.id, "a stored image's file cannot be read");
+            None
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "image read task failed");
             None
         }
     }

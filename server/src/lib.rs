@@ -9,6 +9,7 @@ pub mod health;
 mod images;
 mod middleware;
 pub mod models;
+pub mod retention;
 pub mod shutdown;
 pub mod state;
 pub mod telemetry;

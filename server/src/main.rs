@@ -55,6 +55,7 @@ async fn run(mut config: Config) -> anyhow::Result<()> {
         "GemFlash is ready at {}",
         state.config.public_origin
     );
+    let _sweeper = server::retention::spawn(state.studio.store().clone(), state.config.retention);
     shutdown::serve(listener, router(state), shutdown::signal(), grace)
         .await
         .context("the server failed")?;

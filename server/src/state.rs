@@ -5,7 +5,11 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use engine::{input::InputLimits, store::Store, studio::Studio};
+use engine::{
+    input::InputLimits,
+    store::{ImageStore, Store},
+    studio::Studio,
+};
 use leptos::config::LeptosOptions;
 use protocol::{ServerInfo, Upstream};
 use secrecy::SecretString;
@@ -48,6 +52,15 @@ impl AppState {
         client_config.deadline = config.gemini.deadline;
         let client = gemini::Client::new(client_config)?;
         let store = Arc::new(Store::open(&config.data_dir)?);
+        // What an interrupted write left behind goes before anything is served.
+        let repaired = store.repair()?;
+        if repaired != Default::default() {
+            tracing::info!(
+                temp_files = repaired.temp_files,
+                orphan_files = repaired.orphan_files,
+                "store repaired after an interrupted write"
+            );
+        }
         let studio = Studio::new(
             client,
             store,

@@ -1,0 +1,159 @@
+//! The gallery store: what is kept of every image, behind a small interface.
+//!
+//! [`ImageStore`] is everything the application asks of a store: put, get, list (with search,
+//! filters and cursor paging), lineage, delete, retention, reading the files, and repair after
+//! a crash. [`Store`] is the default implementation: SQLite metadata (with an FTS5 index over
+//! prompts) and content-addressed files in the data directory; it needs no setup. A deployment
+//! that wants Postgres and S3-compatible object storage implements the same trait.
+//!
+//! The API is blocking; async callers run it on `spawn_blocking`.
+
+mod query;
+mod sqlite;
+
+pub use query::{Cursor, ListPage, ListQuery, Retention};
+pub use sqlite::Store;
+
+/// A failure of the store itself (disk, database). Never a user's mistake.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("store I/O failed: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("store database failed: {0}")]
+    Db(#[from] rusqlite::Error),
+}
+
+/// How an image came to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Generated,
+    Edited,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Generated => "generated",
+            Kind::Edited => "edited",
+        }
+    }
+
+    /// The kind named `s`, if it is one.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "generated" => Some(Kind::Generated),
+            "edited" => Some(Kind::Edited),
+            _ => None,
+        }
+    }
+}
+
+/// What to store: the image file, its thumbnail and its metadata.
+#[derive(Debug, Clone)]
+pub struct NewImage {
+    pub bytes: Vec<u8>,
+    pub mime: &'static str,
+    pub thumbnail_webp: Vec<u8>,
+    pub width: u32,
+    pub height: u32,
+    pub parent_id: Option<String>,
+    pub kind: Kind,
+    pub prompt: String,
+    pub model: String,
+    pub aspect_ratio: Option<String>,
+    pub image_size: Option<String>,
+    pub prompt_tokens: u32,
+    pub output_tokens: u32,
+    pub thoughts_tokens: u32,
+    pub cost_usd: Option<f64>,
+}
+
+/// A stored image's metadata.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageRecord {
+    pub id: String,
+    pub created_ms: i64,
+    pub parent_id: Option<String>,
+    pub kind: Kind,
+    pub prompt: String,
+    pub model: String,
+    pub aspect_ratio: Option<String>,
+    pub image_size: Option<String>,
+    pub width: u32,
+    pub height: u32,
+    pub mime: String,
+    pub bytes: u64,
+    pub sha256: String,
+    pub prompt_tokens: u32,
+    pub output_tokens: u32,
+    pub thoughts_tokens: u32,
+    pub cost_usd: Option<f64>,
+}
+
+/// Which file of a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Image,
+    Thumbnail,
+}
+
+/// Where an image came from and what came of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lineage {
+    pub image: ImageRecord,
+    /// Parents, nearest first, up to the first source. A deleted parent ends the chain as
+    /// [`Ancestor::Deleted`]: the gap is shown, not hidden.
+    pub ancestors: Vec<Ancestor>,
+    /// Edits made from the image, their edits, and so on: depth-first, oldest first.
+    pub descendants: Vec<Descendant>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ancestor {
+    Present(ImageRecord),
+    Deleted { id: String },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Descendant {
+    pub record: ImageRecord,
+    /// 1 for a direct edit of the image, 2 for an edit of that, ...
+    pub depth: u32,
+}
+
+/// What start-up repair found and removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RepairReport {
+    pub temp_files: usize,
+    pub orphan_files: usize,
+}
+
+/// Everything the application asks of a store.
+pub trait ImageStore: Send + Sync + std::fmt::Debug {
+    /// Stores an image: its files durably first, then its record. When this returns, the
+    /// image survives a crash; if it fails or the process dies first, nothing is listed.
+    fn put(&self, image: NewImage) -> Result<ImageRecord, StoreError>;
+
+    /// The record with this id.
+    fn get(&self, id: &str) -> Result<Option<ImageRecord>, StoreError>;
+
+    /// One page of records, newest first.
+    fn list(&self, query: &ListQuery) -> Result<ListPage, StoreError>;
+
+    /// The record with its ancestors and descendants.
+    fn lineage(&self, id: &str) -> Result<Option<Lineage>, StoreError>;
+
+    /// Deletes a record and, unless another record shares them, its files. Children keep
+    /// their parent id (their lineage shows the gap). Returns the deleted record.
+    fn delete(&self, id: &str) -> Result<Option<ImageRecord>, StoreError>;
+
+    /// Deletes the oldest records past the retention limits; returns how many.
+    fn enforce_retention(&self, rules: &Retention, now_ms: i64) -> Result<usize, StoreError>;
+
+    /// A file of a record, or `None` when it is missing.
+    fn read(&self, record: &ImageRecord, file: FileKind) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Removes what an interrupted write can leave behind: temporary files and files no record
+    /// names. Run at start-up, before serving.
+    fn repair(&self) -> Result<RepairReport, StoreError>;
+}

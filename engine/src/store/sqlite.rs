@@ -1,0 +1,925 @@
+//! The default store: SQLite metadata and content-addressed files in the data directory.
+//!
+//! Files are content-addressed (`blobs/ab/<sha256>.png`, `thumbs/ab/<sha256>.webp`), so two
+//! records with the same pixels share one file. Every file is written to `tmp/`, synced,
+//! renamed into place and its directory synced; only then is the row inserted. So a row never
+//! names a missing file, and a crash leaves at worst a temporary or unnamed file, which
+//! [`ImageStore::repair`] removes at start-up. Deleting removes the row first, then the files
+//! no other row names. One connection behind a mutex serialises writes; WAL and
+//! `synchronous = FULL` make a committed row survive power loss.
+//!
+//! Prompts are indexed with FTS5 (an external-content table kept in step by triggers; it uses
+//! the table's rowid, so the database must not be `VACUUM`ed without a `rebuild` after).
+//! Schema changes are migrations numbered by `PRAGMA user_version`.
+
+use std::{
+    collections::HashSet,
+    fs::{self, File},
+    io::Write,
+    path::{Path, PathBuf},
+    sync::{Mutex, MutexGuard},
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use rusqlite::{Connection, OptionalExtension, ToSql, params, params_from_iter};
+use sha2::{Digest, Sha256};
+
+use super::{
+    Ancestor, Cursor, Descendant, FileKind, ImageRecord, ImageStore, Kind, Lineage, ListPage,
+    ListQuery, NewImage, RepairReport, Retention, StoreError,
+    query::{Position, fts_query},
+};
+
+/// Migrations, in order: the schema after migration `n` has `user_version = n + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: images and their indexes.
+    "
+    CREATE TABLE IF NOT EXISTS images (
+        id            TEXT PRIMARY KEY,
+        created_ms    INTEGER NOT NULL,
+        parent_id     TEXT,
+        kind          TEXT NOT NULL CHECK (kind IN ('generated', 'edited')),
+        prompt        TEXT NOT NULL,
+        model         TEXT NOT NULL,
+        aspect_ratio  TEXT,
+        image_size    TEXT,
+        width         INTEGER NOT NULL,
+        height        INTEGER NOT NULL,
+        mime          TEXT NOT NULL,
+        bytes         INTEGER NOT NULL,
+        sha256        TEXT NOT NULL,
+        prompt_tokens INTEGER NOT NULL DEFAULT 0,
+        output_tokens INTEGER NOT NULL DEFAULT 0,
+        thoughts_tokens INTEGER NOT NULL DEFAULT 0,
+        cost_usd      REAL
+    );
+    CREATE INDEX IF NOT EXISTS images_by_created ON images (created_ms DESC, id DESC);
+    CREATE INDEX IF NOT EXISTS images_by_parent ON images (parent_id);
+    CREATE INDEX IF NOT EXISTS images_by_sha ON images (sha256);
+    ",
+    // 2: full-text search over prompts, and the filters' indexes.
+    "
+    CREATE VIRTUAL TABLE images_fts USING fts5(
+        prompt, content = 'images', content_rowid = 'rowid',
+        tokenize = 'unicode61 remove_diacritics 2'
+    );
+    INSERT INTO images_fts (images_fts) VALUES ('rebuild');
+    CREATE TRIGGER images_fts_insert AFTER INSERT ON images BEGIN
+        INSERT INTO images_fts (rowid, prompt) VALUES (new.rowid, new.prompt);
+    END;
+    CREATE TRIGGER images_fts_delete AFTER DELETE ON images BEGIN
+        INSERT INTO images_fts (images_fts, rowid, prompt) VALUES ('delete', old.rowid, old.prompt);
+    END;
+    CREATE INDEX images_by_model ON images (model, created_ms DESC, id DESC);
+    CREATE INDEX images_by_kind ON images (kind, created_ms DESC, id DESC);
+    ",
+];
+
+const COLUMNS: &str = "images.id, images.created_ms, images.parent_id, images.kind, images.prompt, \
+    images.model, images.aspect_ratio, images.image_size, images.width, images.height, \
+    images.mime, images.bytes, images.sha256, images.prompt_tokens, images.output_tokens, \
+    images.thoughts_tokens, images.cost_usd";
+
+/// How deep a lineage is followed, and how many descendants are listed.
+const MAX_ANCESTORS: usize = 64;
+const MAX_DESCENDANTS: usize = 200;
+
+/// The store in one data directory.
+#[derive(Debug)]
+pub struct Store {
+    dir: PathBuf,
+    db: Mutex<Connection>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in `dir`, migrating its schema.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        for sub in ["blobs", "thumbs", "tmp"] {
+            fs::create_dir_all(dir.join(sub))?;
+        }
+        let mut db = Connection::open(dir.join("gallery.sqlite3"))?;
+        db.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+        )?;
+        migrate(&mut db)?;
+        Ok(Self {
+            dir: dir.to_owned(),
+            db: Mutex::new(db),
+        })
+    }
+
+    fn db(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite inconsistent: keep going.
+        self.db.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The path of a record's file.
+    pub fn file_path(&self, record: &ImageRecord, file: FileKind) -> PathBuf {
+        match file {
+            FileKind::Image => self.blob_path(&record.sha256, extension(&record.mime)),
+            FileKind::Thumbnail => self.thumb_path(&record.sha256),
+        }
+    }
+
+    fn blob_path(&self, sha: &str, ext: &str) -> PathBuf {
+        self.dir
+            .join("blobs")
+            .join(sha.get(..2).unwrap_or("00"))
+            .join(format!("{sha}.{ext}"))
+    }
+
+    fn thumb_path(&self, sha: &str) -> PathBuf {
+        self.dir
+            .join("thumbs")
+            .join(sha.get(..2).unwrap_or("00"))
+            .join(format!("{sha}.webp"))
+    }
+
+    /// Writes `bytes` to `path` so that a crash leaves either the whole file or none: a
+    /// synced temporary file renamed into place, then the directory synced.
+    fn write_durably(&self, path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+        if path.exists() {
+            return Ok(()); // Content-addressed: the same bytes are already there.
+        }
+        let dir = path
+            .parent()
+            .ok_or_else(|| std::io::Error::other("blob path has no parent"))?;
+        fs::create_dir_all(dir)?;
+        let tmp = self
+            .dir
+            .join("tmp")
+            .join(uuid::Uuid::new_v4().simple().to_string());
+        let written = (|| {
+            let mut file = File::create(&tmp)?;
+            file.write_all(bytes)?;
+            file.sync_all()?;
+            fs::rename(&tmp, path)?;
+            File::open(dir)?.sync_all()
+        })();
+        if written.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        Ok(written?)
+    }
+
+    /// Removes a record's files unless another record names the same content. Called with
+    /// the database lock held, so no `put` of the same content runs in between.
+    fn remove_files_if_unshared(
+        &self,
+        db: &Connection,
+        record: &ImageRecord,
+    ) -> Result<(), StoreError> {
+        let shared: bool = db
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM images WHERE sha256 = ?1)")?
+            .query_row([&record.sha256], |r| r.get(0))?;
+        if !shared {
+            for file in [FileKind::Image, FileKind::Thumbnail] {
+                remove_if_present(&self.file_path(record, file))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One direction of a listing from `bound` (exclusive), at most `limit` records, in that
+    /// direction's order.
+    fn fetch(
+        &self,
+        db: &Connection,
+        query: &ListQuery,
+        older: bool,
+        bound: Option<Position>,
+        limit: usize,
+    ) -> Result<Vec<ImageRecord>, StoreError> {
+        let mut sql = format!("SELECT {COLUMNS} FROM images");
+        let mut args: Vec<Box<dyn ToSql>> = Vec::new();
+        let mut conditions: Vec<&str> = Vec::new();
+        if let Some(fts) = query.text.as_deref().and_then(fts_query) {
+            sql.push_str(" JOIN images_fts ON images_fts.rowid = images.rowid");
+            conditions.push("images_fts MATCH ?");
+            args.push(Box::new(fts));
+        }
+        if let Some(model) = &query.model {
+            conditions.push("images.model = ?");
+            args.push(Box::new(model.clone()));
+        }
+        if let Some(kind) = query.kind {
+            conditions.push("images.kind = ?");
+            args.push(Box::new(kind.as_str()));
+        }
+        if let Some(from) = query.from_ms {
+            conditions.push("images.created_ms >= ?");
+            args.push(Box::new(from));
+        }
+        if let Some(until) = query.until_ms {
+            conditions.push("images.created_ms < ?");
+            args.push(Box::new(until));
+        }
+        if let Some(bound) = bound {
+            conditions.push(if older {
+                "(images.created_ms, images.id) < (?, ?)"
+            } else {
+                "(images.created_ms, images.id) > (?, ?)"
+            });
+            args.push(Box::new(bound.created_ms));
+            args.push(Box::new(bound.id_hex()));
+        }
+        if !conditions.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&conditions.join(" AND "));
+        }
+        sql.push_str(if older {
+            " ORDER BY images.created_ms DESC, images.id DESC"
+        } else {
+            " ORDER BY images.created_ms ASC, images.id ASC"
+        });
+        sql.push_str(" LIMIT ?");
+        args.push(Box::new(i64::try_from(limit).unwrap_or(i64::MAX)));
+        let mut stmt = db.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params_from_iter(args.iter()), row_to_record)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn get_with(db: &Connection, id: &str) -> Result<Option<ImageRecord>, StoreError> {
+        let mut stmt = db.prepare_cached(&format!("SELECT {COLUMNS} FROM images WHERE id = ?1"))?;
+        Ok(stmt.query_row([id], row_to_record).optional()?)
+    }
+}
+
+impl ImageStore for Store {
+    fn put(&self, image: NewImage) -> Result<ImageRecord, StoreError> {
+        let sha256 = hex::encode(Sha256::digest(&image.bytes));
+        let blob = self.blob_path(&sha256, extension(image.mime));
+        let thumb = self.thumb_path(&sha256);
+        // The slow part, without the lock.
+        self.write_durably(&blob, &image.bytes)?;
+        self.write_durably(&thumb, &image.thumbnail_webp)?;
+        let record = ImageRecord {
+            id: uuid::Uuid::new_v4().simple().to_string(),
+            created_ms: now_ms(),
+            parent_id: image.parent_id,
+            kind: image.kind,
+            prompt: image.prompt,
+            model: image.model,
+            aspect_ratio: image.aspect_ratio,
+            image_size: image.image_size,
+            width: image.width,
+            height: image.height,
+            mime: image.mime.to_owned(),
+            bytes: image.bytes.len() as u64,
+            sha256,
+            prompt_tokens: image.prompt_tokens,
+            output_tokens: image.output_tokens,
+            thoughts_tokens: image.thoughts_tokens,
+            cost_usd: image.cost_usd,
+        };
+        let db = self.db();
+        // A delete of the last record with this content may have removed the files since
+        // they were written; under the lock no other can.
+        self.write_durably(&blob, &image.bytes)?;
+        self.write_durably(&thumb, &image.thumbnail_webp)?;
+        let r = &record;
+        db.prepare_cached(
+            "INSERT INTO images (id, created_ms, parent_id, kind, prompt, model, aspect_ratio, \
+             image_size, width, height, mime, bytes, sha256, prompt_tokens, output_tokens, \
+             thoughts_tokens, cost_usd) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+        )?
+        .execute(params![
+            r.id,
+            r.created_ms,
+            r.parent_id,
+            r.kind.as_str(),
+            r.prompt,
+            r.model,
+            r.aspect_ratio,
+            r.image_size,
+            r.width,
+            r.height,
+            r.mime,
+            r.bytes as i64,
+            r.sha256,
+            r.prompt_tokens,
+            r.output_tokens,
+            r.thoughts_tokens,
+            r.cost_usd
+        ])?;
+        Ok(record)
+    }
+
+    fn get(&self, id: &str) -> Result<Option<ImageRecord>, StoreError> {
+        Self::get_with(&self.db(), id)
+    }
+
+    fn list(&self, query: &ListQuery) -> Result<ListPage, StoreError> {
+        let limit = query.limit.max(1);
+        let db = self.db();
+        let (items, more_beyond) = match query.cursor {
+            None | Some(Cursor::Before(_)) => {
+                let bound = match query.cursor {
+                    Some(Cursor::Before(p)) => Some(p),
+                    _ => None,
+                };
+                let mut items = self.fetch(&db, query, true, bound, limit + 1)?;
+                let more = items.len() > limit;
+                items.truncate(limit);
+                (items, more)
+            }
+            Some(Cursor::After(p)) => {
+                let mut items = self.fetch(&db, query, false, Some(p), limit + 1)?;
+                let more = items.len() > limit;
+                items.truncate(limit);
+                items.reverse();
+                (items, more)
+            }
+        };
+        let first = items.first().and_then(Position::of);
+        let last = items.last().and_then(Position::of);
+        let (older, newer) = match query.cursor {
+            None | Some(Cursor::Before(_)) => {
+                let newer = match first {
+                    Some(p) if !self.fetch(&db, query, false, Some(p), 1)?.is_empty() => Some(p),
+                    _ => None,
+                };
+                (if more_beyond { last } else { None }, newer)
+            }
+            Some(Cursor::After(_)) => {
+                let older = match last {
+                    Some(p) if !self.fetch(&db, query, true, Some(p), 1)?.is_empty() => Some(p),
+                    _ => None,
+                };
+                (older, if more_beyond { first } else { None })
+            }
+        };
+        Ok(ListPage {
+            items,
+            older,
+            newer,
+        })
+    }
+
+    fn lineage(&self, id: &str) -> Result<Option<Lineage>, StoreError> {
+        let db = self.db();
+        let Some(image) = Self::get_with(&db, id)? else {
+            return Ok(None);
+        };
+        let mut ancestors = Vec::new();
+        let mut next = image.parent_id.clone();
+        while let Some(parent) = next.take() {
+            if ancestors.len() >= MAX_ANCESTORS {
+                break;
+            }
+            match Self::get_with(&db, &parent)? {
+                Some(record) => {
+                    next = record.parent_id.clone();
+                    ancestors.push(Ancestor::Present(record));
+                }
+                None => ancestors.push(Ancestor::Deleted { id: parent }),
+            }
+        }
+        let mut stmt = db.prepare_cached(&format!(
+            "WITH RECURSIVE tree (id, depth, path) AS (
+                SELECT id, 1, printf('%015d-%s', created_ms, id) FROM images WHERE parent_id = ?1
+                UNION ALL
+                SELECT images.id, tree.depth + 1,
+                       tree.path || '/' || printf('%015d-%s', images.created_ms, images.id)
+                FROM images JOIN tree ON images.parent_id = tree.id
+                WHERE tree.depth < {MAX_ANCESTORS}
+            )
+            SELECT {COLUMNS}, tree.depth FROM tree JOIN images ON images.id = tree.id
+            ORDER BY tree.path LIMIT {MAX_DESCENDANTS}"
+        ))?;
+        let descendants = stmt
+            .query_map([id], |row| {
+                Ok(Descendant {
+                    record: row_to_record(row)?,
+                    depth: row.get(17)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(Some(Lineage {
+            image,
+            ancestors,
+            descendants,
+        }))
+    }
+
+    fn delete(&self, id: &str) -> Result<Option<ImageRecord>, StoreError> {
+        let db = self.db();
+        let Some(record) = Self::get_with(&db, id)? else {
+            return Ok(None);
+        };
+        db.prepare_cached("DELETE FROM images WHERE id = ?1")?
+            .execute([id])?;
+        // The row is gone (committed); a crash before the files go leaves files no row
+        // names, which repair removes.
+        self.remove_files_if_unshared(&db, &record)?;
+        Ok(Some(record))
+    }
+
+    fn enforce_retention(&self, rules: &Retention, now_ms: i64) -> Result<usize, StoreError> {
+        if rules.is_unlimited() {
+            return Ok(0);
+        }
+        let mut doomed: Vec<String> = Vec::new();
+        {
+            let db = self.db();
+            if let Some(age) = rules.max_age_ms {
+                let mut stmt = db.prepare_cached("SELECT id FROM images WHERE created_ms < ?1")?;
+                let rows = stmt.query_map([now_ms.saturating_sub(age)], |r| r.get(0))?;
+                doomed.extend(rows.collect::<Result<Vec<String>, _>>()?);
+            }
+            if let Some(count) = rules.max_count {
+                let mut stmt = db.prepare_cached(
+                    "SELECT id FROM images ORDER BY created_ms DESC, id DESC LIMIT -1 OFFSET ?1",
+                )?;
+                let rows =
+                    stmt.query_map([i64::try_from(count).unwrap_or(i64::MAX)], |r| r.get(0))?;
+                doomed.extend(rows.collect::<Result<Vec<String>, _>>()?);
+            }
+        }
+        doomed.sort_unstable();
+        doomed.dedup();
+        let mut deleted = 0;
+        for id in doomed {
+            if self.delete(&id)?.is_some() {
+                deleted += 1;
+            }
+        }
+        Ok(deleted)
+    }
+
+    fn read(&self, record: &ImageRecord, file: FileKind) -> Result<Option<Vec<u8>>, StoreError> {
+        match fs::read(self.file_path(record, file)) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn repair(&self) -> Result<RepairReport, StoreError> {
+        // Hold the lock: no put or delete may run while files are judged.
+        let db = self.db();
+        let mut report = RepairReport::default();
+        for entry in fs::read_dir(self.dir.join("tmp"))? {
+            remove_if_present(&entry?.path())?;
+            report.temp_files += 1;
+        }
+        let named: HashSet<String> = db
+            .prepare("SELECT DISTINCT sha256 FROM images")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        for top in ["blobs", "thumbs"] {
+            for shard in fs::read_dir(self.dir.join(top))? {
+                let shard = shard?.path();
+                if !shard.is_dir() {
+                    continue;
+                }
+                for file in fs::read_dir(&shard)? {
+                    let path = file?.path();
+                    let sha = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+                    if !named.contains(sha) {
+                        remove_if_present(&path)?;
+                        report.orphan_files += 1;
+                    }
+                }
+            }
+        }
+        Ok(report)
+    }
+}
+
+/// Brings the schema up to the newest migration, one transaction per step.
+fn migrate(db: &mut Connection) -> Result<(), StoreError> {
+    let version: usize = db
+        .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))?
+        .try_into()
+        .unwrap_or(0);
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+        let tx = db.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+fn extension(mime: &str) -> &'static str {
+    match mime {
+        "image/png" => "png",
+        "image/webp" => "webp",
+        _ => "jpg",
+    }
+}
+
+fn remove_if_present(path: &Path) -> Result<(), StoreError> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn row_to_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<ImageRecord> {
+    Ok(ImageRecord {
+        id: row.get(0)?,
+        created_ms: row.get(1)?,
+        parent_id: row.get(2)?,
+        kind: Kind::parse(&row.get::<_, String>(3)?).unwrap_or(Kind::Generated),
+        prompt: row.get(4)?,
+        model: row.get(5)?,
+        aspect_ratio: row.get(6)?,
+        image_size: row.get(7)?,
+        width: row.get(8)?,
+        height: row.get(9)?,
+        mime: row.get(10)?,
+        bytes: row.get::<_, i64>(11)?.max(0) as u64,
+        sha256: row.get(12)?,
+        prompt_tokens: row.get(13)?,
+        output_tokens: row.get(14)?,
+        thoughts_tokens: row.get(15)?,
+        cost_usd: row.get(16)?,
+    })
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new_image(bytes: &[u8], prompt: &str) -> NewImage {
+        NewImage {
+            bytes: bytes.to_vec(),
+            mime: "image/png",
+            thumbnail_webp: [b"RIFF-thumb-", bytes].concat(),
+            width: 4,
+            height: 3,
+            parent_id: None,
+            kind: Kind::Generated,
+            prompt: prompt.into(),
+            model: "gemini-3.1-flash-image".into(),
+            aspect_ratio: Some("4:3".into()),
+            image_size: None,
+            prompt_tokens: 5,
+            output_tokens: 1120,
+            thoughts_tokens: 200,
+            cost_usd: Some(0.0792),
+        }
+    }
+
+    fn open() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        (dir, store)
+    }
+
+    /// Stores `n` images with distinct content and strictly increasing creation times.
+    fn fill(store: &Store, n: usize, prompt: impl Fn(usize) -> String) -> Vec<ImageRecord> {
+        (0..n)
+            .map(|i| {
+                let r = store
+                    .put(new_image(format!("pixels {i}").as_bytes(), &prompt(i)))
+                    .unwrap();
+                // Distinct milliseconds, so the order is by time, not by random id.
+                std::thread::sleep(std::time::Duration::from_millis(2));
+                r
+            })
+            .collect()
+    }
+
+    fn ids(items: &[ImageRecord]) -> Vec<&str> {
+        items.iter().map(|r| r.id.as_str()).collect()
+    }
+
+    #[test]
+    fn a_stored_image_comes_back_whole_from_disk() {
+        let (dir, store) = open();
+        let stored = store.put(new_image(b"\x89PNG pixels", "a cat")).unwrap();
+        let got = store.get(&stored.id).unwrap().unwrap();
+        assert_eq!(got, stored);
+        assert_eq!(
+            store.read(&got, FileKind::Image).unwrap().unwrap(),
+            b"\x89PNG pixels"
+        );
+        assert_eq!(
+            store.read(&got, FileKind::Thumbnail).unwrap().unwrap(),
+            b"RIFF-thumb-\x89PNG pixels"
+        );
+        assert_eq!(got.sha256, hex::encode(Sha256::digest(b"\x89PNG pixels")));
+        assert!(store.get("nope").unwrap().is_none());
+
+        // Reopening reads the same database from disk.
+        drop(store);
+        let again = Store::open(dir.path()).unwrap();
+        assert_eq!(again.get(&stored.id).unwrap().unwrap().prompt, "a cat");
+    }
+
+    #[test]
+    fn identical_pixels_share_one_file_and_leave_no_temporary_files() {
+        let (dir, store) = open();
+        let a = store.put(new_image(b"same", "first")).unwrap();
+        let b = store.put(new_image(b"same", "second")).unwrap();
+        assert_ne!(a.id, b.id);
+        assert_eq!(
+            store.file_path(&a, FileKind::Image),
+            store.file_path(&b, FileKind::Image)
+        );
+        assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn pages_walk_newest_first_both_ways_without_gaps_or_repeats() {
+        let (_dir, store) = open();
+        let all = fill(&store, 7, |i| format!("image {i}"));
+        let newest_first: Vec<&str> = all.iter().rev().map(|r| r.id.as_str()).collect();
+        let mut query = ListQuery {
+            limit: 3,
+            ..Default::default()
+        };
+        let p1 = store.list(&query).unwrap();
+        assert_eq!(ids(&p1.items), newest_first[0..3]);
+        assert_eq!(p1.newer, None, "the first page has nothing newer");
+        query.cursor = p1.older.map(Cursor::Before);
+        let p2 = store.list(&query).unwrap();
+        assert_eq!(ids(&p2.items), newest_first[3..6]);
+        query.cursor = p2.older.map(Cursor::Before);
+        let p3 = store.list(&query).unwrap();
+        assert_eq!(ids(&p3.items), newest_first[6..7]);
+        assert_eq!(p3.older, None, "the last page has nothing older");
+
+        // And back: the page newer than page 3 is page 2.
+        query.cursor = p3.newer.map(Cursor::After);
+        let back = store.list(&query).unwrap();
+        assert_eq!(ids(&back.items), newest_first[3..6]);
+        assert!(back.newer.is_some() && back.older.is_some());
+        query.cursor = back.newer.map(Cursor::After);
+        let first = store.list(&query).unwrap();
+        assert_eq!(ids(&first.items), newest_first[0..3]);
+        assert_eq!(first.newer, None);
+    }
+
+    #[test]
+    fn search_finds_every_word_as_a_prefix_in_any_case_and_accent() {
+        let (_dir, store) = open();
+        let all = fill(&store, 4, |i| {
+            [
+                "A red fox in the snow",
+                "Blue whale, deep sea",
+                "red panda eating bamboo",
+                "Crème brûlée on a plate",
+            ][i]
+                .to_owned()
+        });
+        let find = |text: &str| {
+            let page = store
+                .list(&ListQuery {
+                    text: Some(text.into()),
+                    limit: 10,
+                    ..Default::default()
+                })
+                .unwrap();
+            ids(&page.items)
+                .into_iter()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(find("red"), [all[2].id.clone(), all[0].id.clone()]);
+        assert_eq!(find("RED fo"), [all[0].id.clone()]);
+        assert_eq!(find("creme brulee"), [all[3].id.clone()]);
+        assert!(find("giraffe").is_empty());
+        // FTS syntax is just text.
+        assert!(find("\"unbalanced OR NEAR(").is_empty());
+        assert_eq!(find("   ").len(), 4, "no words means no search");
+    }
+
+    #[test]
+    fn filters_by_model_kind_and_date_combine() {
+        let (_dir, store) = open();
+        let mut a = new_image(b"a", "one");
+        a.model = "gemini-3-pro-image".into();
+        let a = store.put(a).unwrap();
+        let mut b = new_image(b"b", "two");
+        b.kind = Kind::Edited;
+        b.parent_id = Some(a.id.clone());
+        let b = store.put(b).unwrap();
+        let page = |q: ListQuery| {
+            ids(&store.list(&ListQuery { limit: 10, ..q }).unwrap().items)
+                .into_iter()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            page(ListQuery {
+                model: Some("gemini-3-pro-image".into()),
+                ..Default::default()
+            }),
+            [a.id.clone()]
+        );
+        assert_eq!(
+            page(ListQuery {
+                kind: Some(Kind::Edited),
+                ..Default::default()
+            }),
+            [b.id.clone()]
+        );
+        assert!(
+            page(ListQuery {
+                kind: Some(Kind::Edited),
+                model: Some("gemini-3-pro-image".into()),
+                ..Default::default()
+            })
+            .is_empty()
+        );
+        assert!(
+            page(ListQuery {
+                until_ms: Some(a.created_ms),
+                ..Default::default()
+            })
+            .is_empty()
+        );
+        assert_eq!(
+            page(ListQuery {
+                from_ms: Some(a.created_ms),
+                until_ms: Some(b.created_ms + 1),
+                ..Default::default()
+            })
+            .len(),
+            2
+        );
+    }
+
+    #[test]
+    fn lineage_shows_ancestors_descendants_and_the_gap_a_deleted_parent_leaves() {
+        let (_dir, store) = open();
+        let root = store.put(new_image(b"root", "root")).unwrap();
+        let child = |parent: &ImageRecord, bytes: &[u8]| {
+            let mut n = new_image(bytes, "edit");
+            n.kind = Kind::Edited;
+            n.parent_id = Some(parent.id.clone());
+            std::thread::sleep(std::time::Duration::from_millis(2));
+            store.put(n).unwrap()
+        };
+        let a = child(&root, b"a");
+        let a1 = child(&a, b"a1");
+        let b = child(&root, b"b");
+
+        let l = store.lineage(&a1.id).unwrap().unwrap();
+        assert_eq!(
+            l.ancestors,
+            [
+                Ancestor::Present(a.clone()),
+                Ancestor::Present(root.clone())
+            ]
+        );
+        assert!(l.descendants.is_empty());
+
+        let l = store.lineage(&root.id).unwrap().unwrap();
+        let tree: Vec<(&str, u32)> = l
+            .descendants
+            .iter()
+            .map(|d| (d.record.id.as_str(), d.depth))
+            .collect();
+        assert_eq!(
+            tree,
+            [(a.id.as_str(), 1), (a1.id.as_str(), 2), (b.id.as_str(), 1)]
+        );
+
+        store.delete(&a.id).unwrap().unwrap();
+        let l = store.lineage(&a1.id).unwrap().unwrap();
+        assert_eq!(l.ancestors, [Ancestor::Deleted { id: a.id.clone() }]);
+        assert_eq!(l.image.parent_id.as_deref(), Some(a.id.as_str()));
+        assert!(store.lineage("nope").unwrap().is_none());
+    }
+
+    #[test]
+    fn delete_removes_row_and_files_but_keeps_files_another_record_shares() {
+        let (_dir, store) = open();
+        let a = store.put(new_image(b"shared", "a")).unwrap();
+        let b = store.put(new_image(b"shared", "b")).unwrap();
+        let c = store.put(new_image(b"alone", "c")).unwrap();
+
+        assert_eq!(
+            store.delete(&a.id).unwrap().map(|r| r.id),
+            Some(a.id.clone())
+        );
+        assert!(store.get(&a.id).unwrap().is_none());
+        assert!(
+            store.read(&b, FileKind::Image).unwrap().is_some(),
+            "b still needs it"
+        );
+
+        store.delete(&c.id).unwrap();
+        assert!(!store.file_path(&c, FileKind::Image).exists());
+        assert!(!store.file_path(&c, FileKind::Thumbnail).exists());
+        assert!(
+            store.delete(&c.id).unwrap().is_none(),
+            "deleting twice is a no-op"
+        );
+
+        // Deleted records are no longer found by search either.
+        let found = store
+            .list(&ListQuery {
+                text: Some("c".into()),
+                limit: 10,
+                ..Default::default()
+            })
+            .unwrap();
+        assert!(found.items.is_empty());
+    }
+
+    #[test]
+    fn retention_deletes_the_oldest_past_the_count_and_the_age() {
+        let (_dir, store) = open();
+        let all = fill(&store, 5, |i| format!("n{i}"));
+        let by_count = Retention {
+            max_count: Some(3),
+            max_age_ms: None,
+        };
+        assert_eq!(store.enforce_retention(&by_count, now_ms()).unwrap(), 2);
+        let left = store
+            .list(&ListQuery {
+                limit: 10,
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(
+            ids(&left.items),
+            [&all[4].id, &all[3].id, &all[2].id].map(String::as_str)
+        );
+
+        let by_age = Retention {
+            max_count: None,
+            max_age_ms: Some(0),
+        };
+        // Everything created before "now + 1 ms" is older than an age of 0.
+        assert_eq!(store.enforce_retention(&by_age, now_ms() + 1).unwrap(), 3);
+        assert_eq!(
+            store
+                .enforce_retention(&Retention::default(), now_ms())
+                .unwrap(),
+            0
+        );
+    }
+
+    #[test]
+    fn repair_removes_temporary_and_orphan_files_and_keeps_named_ones() {
+        let (dir, store) = open();
+        let kept = store.put(new_image(b"kept", "kept")).unwrap();
+        fs::write(dir.path().join("tmp").join("half-written"), b"par").unwrap();
+        let orphan = dir
+            .path()
+            .join("blobs")
+            .join("ff")
+            .join(format!("{}.png", "f".repeat(64)));
+        fs::create_dir_all(orphan.parent().unwrap()).unwrap();
+        fs::write(&orphan, b"no row names me").unwrap();
+
+        let report = store.repair().unwrap();
+        assert_eq!(
+            report,
+            RepairReport {
+                temp_files: 1,
+                orphan_files: 1
+            }
+        );
+        assert!(!orphan.exists());
+        assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+        assert!(store.read(&kept, FileKind::Image).unwrap().is_some());
+        assert!(store.read(&kept, FileKind::Thumbnail).unwrap().is_some());
+    }
+
+    #[test]
+    fn a_database_from_before_search_is_migrated_and_its_prompts_become_searchable() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            // The first schema, as an earlier GemFlash left it (user_version 0).
+            let db = Connection::open(dir.path().join("gallery.sqlite3")).unwrap();
+            db.execute_batch(MIGRATIONS[0]).unwrap();
+            db.execute(
+                "INSERT INTO images (id, created_ms, kind, prompt, model, width, height, mime, \
+                 bytes, sha256) VALUES ('0123456789abcdef0123456789abcdef', 1, 'generated', \
+                 'an old lighthouse', 'm', 1, 1, 'image/png', 1, 'ab')",
+                [],
+            )
+            .unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let found = store
+            .list(&ListQuery {
+                text: Some("lighthouse".into()),
+                limit: 10,
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(found.items.len(), 1);
+        let version: i64 = store
+            .db()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len() as i64);
+    }
+}
