@@ -30,6 +30,23 @@ impl AppError {
     pub fn message(&self) -> &str {
         &self.0.message
     }
+
+    /// Sets the current response's status (and `Retry-After`) from the error's kind, and
+    /// returns the error for the body. Server functions answer with this.
+    #[cfg(feature = "ssr")]
+    pub fn respond(self) -> Self {
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            let status = http::StatusCode::from_u16(self.0.kind.http_status())
+                .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+            response.set_status(status);
+            if let Some(secs) = self.0.retry_after_secs
+                && let Ok(value) = http::HeaderValue::from_str(&secs.to_string())
+            {
+                response.insert_header(http::header::RETRY_AFTER, value);
+            }
+        }
+        self
+    }
 }
 
 impl FromServerFnError for AppError {

@@ -104,17 +104,7 @@ mod ssr {
 
     /// An error answer: the status set on the response, the error for the body.
     pub fn fail(user: UserError) -> AppError {
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            let status = http::StatusCode::from_u16(user.kind.http_status())
-                .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
-            response.set_status(status);
-            if let Some(secs) = user.retry_after_secs
-                && let Ok(value) = http::HeaderValue::from_str(&secs.to_string())
-            {
-                response.insert_header(http::header::RETRY_AFTER, value);
-            }
-        }
-        AppError(user)
+        AppError(user).respond()
     }
 
     fn bad(message: impl Into<String>) -> AppError {

@@ -6,6 +6,7 @@
 //! reaches the browser bundle.
 
 pub mod error;
+pub mod gallery_api;
 pub mod images_api;
 mod layout;
 mod pages;
@@ -20,7 +21,7 @@ use leptos_router::{
 };
 
 use crate::layout::{Footer, Header, ModeBanner};
-use crate::pages::{EditorPage, GalleryPage, HomePage, NotFoundPage};
+use crate::pages::{EditorPage, GalleryPage, HomePage, ImageDetailPage, NotFoundPage};
 
 /// The HTML document around the app: rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -71,6 +72,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("") view=HomePage ssr=SsrMode::Async />
                         <Route path=path!("/editor") view=EditorPage ssr=SsrMode::Async />
                         <Route path=path!("/gallery") view=GalleryPage ssr=SsrMode::Async />
+                        <Route path=path!("/gallery/:id") view=ImageDetailPage ssr=SsrMode::Async />
                     </Routes>
                 </main>
                 <Footer />

@@ -5,9 +5,14 @@
 //! alike. Nothing in this crate knows about HTTP, Leptos or Gemini.
 
 mod error;
+mod gallery;
 mod image;
 mod server_info;
 
 pub use error::{ErrorKind, UserError};
+pub use gallery::{
+    GALLERY_PAGE_SIZE, GalleryItem, GalleryPage, GalleryQuery, ImageDetail, ImageKind,
+    LineageEntry, format_utc, parse_day,
+};
 pub use image::{GenerateRequest, ImageResult, MAX_PROMPT_CHARS};
 pub use server_info::{ModelInfo, ServerInfo, Upstream};

@@ -1,24 +1,218 @@
-//! The gallery: every generated and edited image with its prompt, model, cost and lineage.
-//! This page is the frame the gallery grows into; it shows the designed empty state.
+//! The gallery: every generated and edited image, newest first, searchable and filterable,
+//! paged by cursor with plain links. Rendered on the server, so it works with JavaScript off;
+//! with it on, searching and paging navigate in the page without a reload.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
+use leptos_router::{
+    components::{A, Form},
+    hooks::use_query_map,
+};
+use protocol::{GalleryItem, GalleryPage as Page, GalleryQuery, ModelInfo, format_utc};
+
+use crate::error::AppError;
+use crate::gallery_api::list_gallery;
+use crate::server_info::use_server_info;
+
+/// Longest side of a thumbnail, as the server makes them.
+const THUMBNAIL_SIDE: u32 = 384;
 
 #[component]
 pub fn GalleryPage() -> impl IntoView {
+    let query_map = use_query_map();
+    let query = Memo::new(move |_| {
+        query_map.with(|m| GalleryQuery {
+            q: m.get("q"),
+            model: m.get("model"),
+            kind: m.get("kind"),
+            from: m.get("from"),
+            to: m.get("to"),
+            before: m.get("before"),
+            after: m.get("after"),
+        })
+    });
+    let page = Resource::new(move || query.get(), list_gallery);
+    let info = use_server_info();
+    let deleted = move || query_map.with(|m| m.get("deleted").is_some());
+
     view! {
         <Title text="Gallery" />
         <header class="page-head">
             <h1>"Gallery"</h1>
-            <p class="muted">"Everything you generate or edit lands here, with its prompt and lineage."</p>
+            <p class="muted">"Everything generated or edited here, with its prompt, cost and lineage."</p>
         </header>
-        <section class="empty-state" data-testid="gallery-empty">
-            <h2>"No images yet"</h2>
-            <p class="muted">"Images you create in the editor will appear here."</p>
+        {move || deleted().then(|| view! {
+            <p class="notice notice-ok" role="status" data-testid="deleted-notice">"The image was deleted."</p>
+        })}
+        <Suspense fallback=|| view! { <p class="muted">"Loading the gallery…"</p> }>
+            {move || Suspend::new(async move {
+                let models = match info {
+                    Some(resource) => resource.await.map(|i| i.models).unwrap_or_default(),
+                    None => Vec::new(),
+                };
+                let q = query.get_untracked();
+                let listing = page.await;
+                view! {
+                    <SearchForm query=q.clone() models=models.clone() />
+                    {match listing {
+                        Ok(listing) => Listing(listing, q, models).into_any(),
+                        Err(e) => load_error(&e).into_any(),
+                    }}
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Search and filters: a GET form, so its URL can be shared and it works without JavaScript.
+#[component]
+fn SearchForm(query: GalleryQuery, models: Vec<ModelInfo>) -> impl IntoView {
+    let value = |v: &Option<String>| v.clone().unwrap_or_default();
+    let model = value(&query.model);
+    let kind = value(&query.kind);
+    let filtered = query.is_filtered();
+    view! {
+        <Form method="GET" action="/gallery" attr:class="card gallery-search" attr:role="search" attr:data-testid="gallery-search">
+            <label class="field field-wide">
+                <span>"Search prompts"</span>
+                <input type="search" name="q" value=value(&query.q) placeholder="e.g. lighthouse watercolour" data-testid="search-input" maxlength="200" />
+            </label>
+            <label class="field">
+                <span>"Model"</span>
+                <select name="model" data-testid="filter-model">
+                    <option value="" selected=model.is_empty()>"Any model"</option>
+                    {models.into_iter().map(|m| {
+                        let selected = m.id == model;
+                        view! { <option value=m.id.clone() selected=selected>{m.label}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+            <label class="field">
+                <span>"Kind"</span>
+                <select name="kind" data-testid="filter-kind">
+                    <option value="" selected=kind.is_empty()>"Any"</option>
+                    <option value="generated" selected={kind == "generated"}>"Generated"</option>
+                    <option value="edited" selected={kind == "edited"}>"Edited"</option>
+                </select>
+            </label>
+            <label class="field">
+                <span>"From"</span>
+                <input type="date" name="from" value=value(&query.from) data-testid="filter-from" />
+            </label>
+            <label class="field">
+                <span>"To"</span>
+                <input type="date" name="to" value=value(&query.to) data-testid="filter-to" />
+            </label>
             <div class="actions">
-                <A href="/editor" attr:class="button button-primary">"Open the editor"</A>
+                <button type="submit" class="button button-primary" data-testid="search-submit">"Search"</button>
+                {filtered.then(|| view! { <A href="/gallery" attr:class="button" attr:data-testid="search-clear">"Clear"</A> })}
             </div>
+        </Form>
+    }
+}
+
+/// The grid and its pager, or the right empty state.
+#[allow(non_snake_case)]
+fn Listing(listing: Page, query: GalleryQuery, models: Vec<ModelInfo>) -> impl IntoView {
+    let notices = listing.notices.clone();
+    let body = if listing.items.is_empty() {
+        if query.is_filtered() || query.before.is_some() || query.after.is_some() {
+            view! {
+                <section class="empty-state" data-testid="gallery-no-match">
+                    <h2>"Nothing matches"</h2>
+                    <p class="muted">"No image fits this search. Try fewer words or wider dates."</p>
+                    <div class="actions"><A href="/gallery" attr:class="button">"Show everything"</A></div>
+                </section>
+            }
+            .into_any()
+        } else {
+            view! {
+                <section class="empty-state" data-testid="gallery-empty">
+                    <h2>"No images yet"</h2>
+                    <p class="muted">"Images you create in the editor will appear here."</p>
+                    <div class="actions">
+                        <A href="/editor" attr:class="button button-primary">"Open the editor"</A>
+                    </div>
+                </section>
+            }
+            .into_any()
+        }
+    } else {
+        let tiles = listing
+            .items
+            .iter()
+            .map(|item| tile(item.clone(), model_label(&models, &item.model)))
+            .collect_view();
+        let newer = listing
+            .newer
+            .as_deref()
+            .map(|c| query.href(Some(("after", c))));
+        let older = listing
+            .older
+            .as_deref()
+            .map(|c| query.href(Some(("before", c))));
+        view! {
+            <ul class="gallery-grid" data-testid="gallery-grid">{tiles}</ul>
+            <nav class="pager" aria-label="Gallery pages">
+                {newer.map(|href| view! { <A href=href attr:class="button" attr:rel="prev" attr:data-testid="page-newer">"← Newer"</A> })}
+                {older.map(|href| view! { <A href=href attr:class="button" attr:rel="next" attr:data-testid="page-older">"Older →"</A> })}
+            </nav>
+        }
+        .into_any()
+    };
+    view! {
+        {notices.into_iter().map(|n| view! { <p class="notice notice-warn" role="status">{n}</p> }).collect_view()}
+        {body}
+    }
+}
+
+/// One thumbnail with its prompt, model and date, linking to the image's page.
+fn tile(item: GalleryItem, model_label: String) -> impl IntoView + use<> {
+    let (w, h) = thumbnail_size(item.width, item.height);
+    let meta = format!("{model_label} · {}", format_utc(item.created_ms));
+    let (href, thumb, id) = (item.detail_url(), item.thumbnail_url(), item.id);
+    let (alt, prompt) = (item.prompt.clone(), item.prompt);
+    let kind = match item.kind {
+        protocol::ImageKind::Generated => "Generated",
+        protocol::ImageKind::Edited => "Edited",
+    };
+    view! {
+        <li class="tile">
+            <A href=href attr:class="tile-link" attr:data-testid="gallery-item" attr:data-id=id>
+                <img src=thumb alt=alt width=w height=h loading="lazy" decoding="async" />
+                <span class="tile-kind">{kind}</span>
+                <span class="tile-prompt">{prompt}</span>
+                <span class="tile-meta">{meta}</span>
+            </A>
+        </li>
+    }
+}
+
+/// A model's label, or its id when this server does not offer it (any more).
+pub(crate) fn model_label(models: &[ModelInfo], id: &str) -> String {
+    models
+        .iter()
+        .find(|m| m.id == id)
+        .map_or_else(|| id.to_owned(), |m| m.label.clone())
+}
+
+/// The thumbnail's size for an image's size: the same aspect, at most [`THUMBNAIL_SIDE`].
+pub(crate) fn thumbnail_size(width: u32, height: u32) -> (u32, u32) {
+    let longest = width.max(height).max(1);
+    if longest <= THUMBNAIL_SIDE {
+        return (width, height);
+    }
+    let scale = |v: u32| (u64::from(v) * u64::from(THUMBNAIL_SIDE) / u64::from(longest)).max(1);
+    (scale(width) as u32, scale(height) as u32)
+}
+
+/// A failure to load, in the page's own design.
+pub(crate) fn load_error(e: &AppError) -> impl IntoView + use<> {
+    view! {
+        <section class="empty-state" role="alert" data-testid="gallery-error">
+            <h2>"The gallery could not be loaded"</h2>
+            <p class="muted">{e.message().to_owned()}</p>
+            <div class="actions"><A href="/gallery" attr:class="button">"Try again"</A></div>
         </section>
     }
 }

@@ -3,9 +3,11 @@
 mod editor;
 mod gallery;
 mod home;
+mod image_detail;
 mod not_found;
 
 pub use editor::EditorPage;
 pub use gallery::GalleryPage;
 pub use home::HomePage;
+pub use image_detail::ImageDetailPage;
 pub use not_found::NotFoundPage;

@@ -8,7 +8,7 @@
 //!
 //! The API is blocking; async callers run it on `spawn_blocking`.
 
-mod query;
+pub mod query;
 mod sqlite;
 
 pub use query::{Cursor, ListPage, ListQuery, Retention};
@@ -110,7 +110,7 @@ pub struct Lineage {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Ancestor {
-    Present(ImageRecord),
+    Present(Box<ImageRecord>),
     Deleted { id: String },
 }
 

@@ -371,7 +371,7 @@ impl ImageStore for Store {
             match Self::get_with(&db, &parent)? {
                 Some(record) => {
                     next = record.parent_id.clone();
-                    ancestors.push(Ancestor::Present(record));
+                    ancestors.push(Ancestor::Present(Box::new(record)));
                 }
                 None => ancestors.push(Ancestor::Deleted { id: parent }),
             }
@@ -717,14 +717,14 @@ mod tests {
                 model: Some("gemini-3-pro-image".into()),
                 ..Default::default()
             }),
-            [a.id.clone()]
+            vec![a.id.clone()]
         );
         assert_eq!(
             page(ListQuery {
                 kind: Some(Kind::Edited),
                 ..Default::default()
             }),
-            [b.id.clone()]
+            vec![b.id.clone()]
         );
         assert!(
             page(ListQuery {
@@ -771,8 +771,8 @@ mod tests {
         assert_eq!(
             l.ancestors,
             [
-                Ancestor::Present(a.clone()),
-                Ancestor::Present(root.clone())
+                Ancestor::Present(Box::new(a.clone())),
+                Ancestor::Present(Box::new(root.clone()))
             ]
         );
         assert!(l.descendants.is_empty());

@@ -10,6 +10,7 @@ mod mask_canvas;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 use protocol::{ErrorKind, ImageResult, ModelInfo, UserError};
 
 use crate::server_info::use_server_info;
@@ -51,8 +52,21 @@ pub(crate) struct EditorState {
 
 #[component]
 pub fn EditorPage() -> impl IntoView {
+    // `/editor?source={id}` opens a stored image (from the gallery) as the source.
+    let stored = use_query_map()
+        .with_untracked(|q| q.get("source"))
+        .filter(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()));
+    let initial: Vec<Source> = stored
+        .into_iter()
+        .map(|id| Source {
+            key: 0,
+            name: format!("gemflash-{id}"),
+            url: format!("/images/{id}"),
+            stored_id: Some(id),
+        })
+        .collect();
     let state = EditorState {
-        sources: RwSignal::new(Vec::new()),
+        sources: RwSignal::new(initial),
         error: RwSignal::new(None),
         result: RwSignal::new(None),
         busy: RwSignal::new(false),

@@ -1,0 +1,211 @@
+//! The gallery's server functions: `list_gallery` (a page of thumbnails, searched and
+//! filtered), `get_image_detail` (an image with its lineage) and `delete_image` (a POST; with
+//! JavaScript off its form posts and the server redirects back to the gallery).
+//!
+//! They read the engine's store through the `Studio` in the request's context, off the async
+//! threads. Store failures are logged and answered with a generic sentence.
+
+use leptos::prelude::*;
+use protocol::{GalleryPage, GalleryQuery, ImageDetail};
+
+use crate::error::AppError;
+
+/// One page of the gallery, newest first.
+#[server(prefix = "/api", endpoint = "list_gallery")]
+pub async fn list_gallery(query: GalleryQuery) -> Result<GalleryPage, AppError> {
+    let store = ssr::store()?;
+    let (list, notices) = ssr::to_list_query(&query);
+    let page = ssr::blocking(move || store.list(&list)).await?;
+    Ok(GalleryPage {
+        items: page.items.iter().map(ssr::item).collect(),
+        older: page.older.map(|p| p.token()),
+        newer: page.newer.map(|p| p.token()),
+        notices,
+    })
+}
+
+/// An image with its ancestors and descendants; `None` when there is no such image.
+#[server(prefix = "/api", endpoint = "image_detail")]
+pub async fn get_image_detail(id: String) -> Result<Option<ImageDetail>, AppError> {
+    if !ssr::is_image_id(&id) {
+        return Ok(None);
+    }
+    let store = ssr::store()?;
+    let Some(lineage) = ssr::blocking(move || store.lineage(&id)).await? else {
+        return Ok(None);
+    };
+    Ok(Some(ssr::detail(&lineage)))
+}
+
+/// Deletes an image (its row, and its files unless another image shares them). With
+/// JavaScript off the form posts here and the browser is sent back to the gallery.
+#[server(prefix = "/api", endpoint = "delete_image")]
+pub async fn delete_image(id: String) -> Result<(), AppError> {
+    use protocol::ErrorKind;
+
+    if !ssr::is_image_id(&id) {
+        return Err(AppError::new(
+            ErrorKind::NotFound,
+            "There is no such image.",
+        ));
+    }
+    let store = ssr::store()?;
+    let deleted = ssr::blocking(move || store.delete(&id)).await?;
+    match deleted {
+        Some(record) => {
+            tracing::info!(
+                bytes = record.bytes,
+                kind = record.kind.as_str(),
+                "image deleted"
+            );
+            leptos_axum::redirect("/gallery?deleted=1");
+            Ok(())
+        }
+        None => {
+            Err(AppError::new(ErrorKind::NotFound, "This image was already deleted.").respond())
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use std::sync::Arc;
+
+    use engine::store::{
+        Ancestor, Cursor, ImageRecord, ImageStore, Kind, Lineage, ListQuery, StoreError,
+        query::Position,
+    };
+    use engine::studio::Studio;
+    use leptos::prelude::*;
+    use protocol::{
+        GALLERY_PAGE_SIZE, GalleryItem, GalleryQuery, ImageDetail, ImageKind, LineageEntry,
+        parse_day,
+    };
+
+    use crate::error::AppError;
+
+    /// Longest search text used; the rest is ignored.
+    const MAX_SEARCH_CHARS: usize = 200;
+
+    pub fn store() -> Result<Arc<dyn ImageStore>, AppError> {
+        use_context::<Studio>()
+            .map(|studio| studio.store().clone())
+            .ok_or_else(|| {
+                tracing::error!("the Studio was not provided to the Leptos context");
+                AppError::internal()
+            })
+    }
+
+    /// Runs a store call off the async threads; a failure is logged and answered generically.
+    pub async fn blocking<T: Send + 'static>(
+        f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, AppError> {
+        match tokio::task::spawn_blocking(f).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "gallery store call failed");
+                Err(AppError::internal().respond())
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "gallery store task failed");
+                Err(AppError::internal().respond())
+            }
+        }
+    }
+
+    pub fn is_image_id(id: &str) -> bool {
+        id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())
+    }
+
+    /// The store's query for a page's URL, and a sentence for each value that was ignored.
+    pub fn to_list_query(query: &GalleryQuery) -> (ListQuery, Vec<String>) {
+        let mut notices = Vec::new();
+        let text = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        let kind = text(&query.kind).and_then(|k| {
+            let parsed = ImageKind::parse(&k).map(|k| match k {
+                ImageKind::Generated => Kind::Generated,
+                ImageKind::Edited => Kind::Edited,
+            });
+            if parsed.is_none() {
+                notices.push(format!("\"{k}\" is not a kind; showing every kind."));
+            }
+            parsed
+        });
+        let mut day = |v: &Option<String>, name: &str| {
+            let value = text(v)?;
+            let parsed = parse_day(&value);
+            if parsed.is_none() {
+                notices.push(format!(
+                    "The {name} date \"{value}\" is not a date like 2026-01-31; it was ignored."
+                ));
+            }
+            parsed
+        };
+        let from_ms = day(&query.from, "from");
+        // "To" is inclusive: up to the end of that day.
+        let until_ms = day(&query.to, "to").map(|start| start + 86_400_000);
+        let cursor = text(&query.before)
+            .and_then(|t| Position::parse(&t))
+            .map(Cursor::Before)
+            .or_else(|| {
+                text(&query.after)
+                    .and_then(|t| Position::parse(&t))
+                    .map(Cursor::After)
+            });
+        let list = ListQuery {
+            text: text(&query.q).map(|q| q.chars().take(MAX_SEARCH_CHARS).collect()),
+            model: text(&query.model),
+            kind,
+            from_ms,
+            until_ms,
+            cursor,
+            limit: GALLERY_PAGE_SIZE,
+        };
+        (list, notices)
+    }
+
+    pub fn item(r: &ImageRecord) -> GalleryItem {
+        GalleryItem {
+            id: r.id.clone(),
+            created_ms: r.created_ms,
+            kind: match r.kind {
+                Kind::Generated => ImageKind::Generated,
+                Kind::Edited => ImageKind::Edited,
+            },
+            prompt: r.prompt.clone(),
+            model: r.model.clone(),
+            aspect_ratio: r.aspect_ratio.clone(),
+            image_size: r.image_size.clone(),
+            width: r.width,
+            height: r.height,
+            bytes: r.bytes,
+            total_tokens: r.prompt_tokens + r.output_tokens + r.thoughts_tokens,
+            cost_usd: r.cost_usd,
+            parent_id: r.parent_id.clone(),
+        }
+    }
+
+    pub fn detail(lineage: &Lineage) -> ImageDetail {
+        ImageDetail {
+            image: item(&lineage.image),
+            ancestors: lineage
+                .ancestors
+                .iter()
+                .map(|a| match a {
+                    Ancestor::Present(r) => LineageEntry::Present(Box::new(item(r))),
+                    Ancestor::Deleted { id } => LineageEntry::Deleted { id: id.clone() },
+                })
+                .collect(),
+            descendants: lineage
+                .descendants
+                .iter()
+                .map(|d| (item(&d.record), d.depth))
+                .collect(),
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! One image: the picture, its prompt and facts, its lineage (the chain of parents back to the
+//! first source, and the edits made from it), and what can be done with it: download, edit,
+//! delete. Deleting asks first, on the page itself (`?confirm=delete`), so it works the same
+//! with JavaScript off; the delete itself is a POST.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{
+    components::A,
+    hooks::{use_params_map, use_query_map},
+};
+use protocol::{GalleryItem, ImageDetail, ImageKind, LineageEntry, ModelInfo, format_utc};
+
+use crate::gallery_api::{DeleteImage, get_image_detail};
+use crate::pages::gallery::{load_error, model_label, thumbnail_size};
+use crate::server_info::use_server_info;
+
+#[component]
+pub fn ImageDetailPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
+    let confirming = move || query.with(|q| q.get("confirm").as_deref() == Some("delete"));
+    let detail = Resource::new(move || id.get(), get_image_detail);
+    let info = use_server_info();
+
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading the image…"</p> }>
+            {move || Suspend::new(async move {
+                let models = match info {
+                    Some(resource) => resource.await.map(|i| i.models).unwrap_or_default(),
+                    None => Vec::new(),
+                };
+                match detail.await {
+                    Ok(Some(detail)) => view! { <Detail detail models confirming /> }.into_any(),
+                    Ok(None) => missing().into_any(),
+                    Err(e) => view! { <Title text="Gallery" /> {load_error(&e)} }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Detail(
+    detail: ImageDetail,
+    models: Vec<ModelInfo>,
+    confirming: impl Fn() -> bool + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let image = detail.image.clone();
+    let model = model_label(&models, &image.model);
+    let facts = facts(&image, &model);
+    let id = image.id.clone();
+    let edit_href = format!("/editor?source={id}");
+    let data_id = id.clone();
+    let delete = ServerAction::<DeleteImage>::new();
+    let confirm_href = format!("/gallery/{id}?confirm=delete");
+    let keep_href = image.detail_url();
+
+    view! {
+        <Title text=format!("Image · {}", short(&image.prompt, 40)) />
+        <nav class="crumbs"><A href="/gallery">"← Gallery"</A></nav>
+        <article class="detail" data-testid="image-detail" data-id=data_id>
+            <figure class="detail-figure">
+                <img src=image.url() alt=image.prompt.clone() width=image.width height=image.height data-testid="detail-image" />
+            </figure>
+            <section class="card detail-info">
+                <h1 class="detail-prompt" data-testid="detail-prompt">{image.prompt.clone()}</h1>
+                <dl class="facts">
+                    {facts.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
+                </dl>
+                <div class="actions">
+                    <a class="button button-small" href=image.download_url() download="" data-testid="detail-download">"Download"</a>
+                    <A href=edit_href attr:class="button button-small button-primary" attr:data-testid="detail-edit">"Edit"</A>
+                    <A href=confirm_href attr:class="button button-small button-danger" attr:data-testid="detail-delete">"Delete"</A>
+                </div>
+                {move || confirming().then(|| {
+                    let id = id.clone();
+                    let keep_href = keep_href.clone();
+                    view! {
+                        <div class="notice notice-error confirm" role="alertdialog" aria-labelledby="confirm-title" data-testid="confirm-delete">
+                            <strong id="confirm-title">"Delete this image?"</strong>
+                            <p>"The image and its file are removed for good. Edits made from it stay, and their lineage shows the gap."</p>
+                            <ActionForm action=delete>
+                                <input type="hidden" name="id" value=id />
+                                <div class="actions">
+                                    <button type="submit" class="button button-small button-danger" data-testid="confirm-delete-submit">"Delete for good"</button>
+                                    <A href=keep_href attr:class="button button-small">"Keep it"</A>
+                                </div>
+                            </ActionForm>
+                            {move || delete.value().get().and_then(Result::err).map(|e| view! {
+                                <p role="alert" data-testid="delete-error">{e.message().to_owned()}</p>
+                            })}
+                        </div>
+                    }
+                })}
+            </section>
+            <Lineage detail models />
+        </article>
+    }
+}
+
+/// The version tree: ancestors from the first source down to this image, then its edits.
+#[component]
+fn Lineage(detail: ImageDetail, models: Vec<ModelInfo>) -> impl IntoView {
+    let label = |id: &str| model_label(&models, id);
+    let ancestors: Vec<_> = detail.ancestors.iter().rev().cloned().collect();
+    let chain = ancestors
+        .into_iter()
+        .map(|entry| match entry {
+            LineageEntry::Present(item) => {
+                view! { <li>{lineage_link((*item).clone(), label(&item.model))}</li> }.into_any()
+            }
+            LineageEntry::Deleted { .. } => view! {
+                <li class="lineage-gap" data-testid="lineage-gap">
+                    <span class="lineage-thumb lineage-thumb-empty" aria-hidden="true"></span>
+                    <span class="muted">"A deleted image"</span>
+                </li>
+            }
+            .into_any(),
+        })
+        .collect_view();
+    let descendants = if detail.descendants.is_empty() {
+        view! { <p class="muted small" data-testid="no-descendants">"No edits made from this image yet."</p> }.into_any()
+    } else {
+        view! {
+            <ul class="descendants" data-testid="descendants">
+                {detail.descendants.iter().map(|(item, depth)| view! {
+                    <li style=format!("--depth: {}", depth.saturating_sub(1).min(8))>{lineage_link(item.clone(), label(&item.model))}</li>
+                }).collect_view()}
+            </ul>
+        }
+        .into_any()
+    };
+    view! {
+        <section class="card lineage" aria-labelledby="lineage-title" data-testid="lineage">
+            <h2 id="lineage-title">"Lineage"</h2>
+            <ol class="lineage-chain" data-testid="lineage-chain">
+                {chain}
+                <li aria-current="true" class="lineage-current">
+                    <img class="lineage-thumb" src=detail.image.thumbnail_url() alt="" />
+                    <span><strong>"This image"</strong></span>
+                </li>
+            </ol>
+            <h3>"Edits made from it"</h3>
+            {descendants}
+        </section>
+    }
+}
+
+fn lineage_link(item: GalleryItem, model: String) -> impl IntoView + use<> {
+    let (w, h) = thumbnail_size(item.width, item.height);
+    let prompt = short(&item.prompt, 80);
+    let (href, thumb, id) = (item.detail_url(), item.thumbnail_url(), item.id.clone());
+    let meta = format!(
+        "{} · {model} · {}",
+        kind_label(item.kind),
+        format_utc(item.created_ms)
+    );
+    view! {
+        <A href=href attr:class="lineage-link" attr:data-testid="lineage-link" attr:data-id=id>
+            <img class="lineage-thumb" src=thumb alt="" width=w height=h loading="lazy" />
+            <span>
+                <span class="lineage-prompt">{prompt}</span>
+                <span class="muted small">{meta}</span>
+            </span>
+        </A>
+    }
+}
+
+fn facts(image: &GalleryItem, model: &str) -> Vec<(&'static str, String)> {
+    let mut facts = vec![
+        ("Kind", kind_label(image.kind).to_owned()),
+        ("Model", model.to_owned()),
+        ("Size", format!("{} × {} px", image.width, image.height)),
+        (
+            "File",
+            format!("PNG, {:.1} MB", image.bytes as f64 / 1_048_576.0),
+        ),
+        ("Tokens", image.total_tokens.to_string()),
+        (
+            "Cost",
+            image
+                .cost_usd
+                .map_or_else(|| "unknown".to_owned(), |c| format!("${c:.3}")),
+        ),
+        ("Created", format_utc(image.created_ms)),
+    ];
+    if let Some(ratio) = &image.aspect_ratio {
+        facts.insert(3, ("Aspect ratio", ratio.clone()));
+    }
+    facts
+}
+
+fn kind_label(kind: ImageKind) -> &'static str {
+    match kind {
+        ImageKind::Generated => "Generated",
+        ImageKind::Edited => "Edited",
+    }
+}
+
+/// At most `max` characters of `text`, with an ellipsis when cut.
+fn short(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_owned()
+    } else {
+        format!("{}…", text.chars().take(max).collect::<String>())
+    }
+}
+
+/// No such image: a designed 404.
+fn missing() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <Title text="Image not found" />
+        <section class="empty-state" data-testid="image-not-found">
+            <p class="empty-code" aria-hidden="true">"404"</p>
+            <h1>"This image is not in the gallery"</h1>
+            <p class="muted">"It may have been deleted, or the address is mistyped."</p>
+            <div class="actions"><A href="/gallery" attr:class="button button-primary">"Open the gallery"</A></div>
+        </section>
+    }
+}
