@@ -6,12 +6,13 @@
 //! threads. Store failures are logged and answered with a generic sentence.
 
 use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
 use protocol::{GalleryPage, GalleryQuery, ImageDetail};
 
 use crate::error::AppError;
 
 /// One page of the gallery, newest first.
-#[server(prefix = "/api", endpoint = "list_gallery")]
+#[server(prefix = "/api", endpoint = "list_gallery", input = Json)]
 pub async fn list_gallery(query: GalleryQuery) -> Result<GalleryPage, AppError> {
     let store = ssr::store()?;
     let (list, notices) = ssr::to_list_query(&query);

@@ -1,0 +1,148 @@
+// The gallery in a real browser, with JavaScript on and off: browse, search, page, open an
+// image, follow a three-step lineage, delete with confirmation (and see the gap it leaves),
+// and open a stored image in the editor. Images are made through the server functions, each
+// test with its own search word, so tests running side by side do not see each other's.
+import type { APIRequestContext, Page } from '@playwright/test';
+import { test, expect, open } from './fixtures';
+
+const MODEL = 'gemini-3.1-flash-image';
+
+function uniqueWord(): string {
+  return `word${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+}
+
+async function generate(request: APIRequestContext, prompt: string): Promise<string> {
+  const res = await request.post('/api/generate_image', {
+    data: { request: { prompt, model: MODEL, aspect_ratio: '1:1', image_size: null } },
+  });
+  expect(res.status(), await res.text()).toBe(200);
+  return (await res.json()).id;
+}
+
+async function editStored(request: APIRequestContext, sourceId: string, prompt: string): Promise<string> {
+  const res = await request.post('/api/edit_image', {
+    multipart: { prompt, model: MODEL, source_id: sourceId },
+  });
+  expect(res.status(), await res.text()).toBe(200);
+  return (await res.json()).id;
+}
+
+/** Marks the document; the mark survives in-page navigation and is lost on a full load. */
+async function markDocument(page: Page) {
+  await page.evaluate(() => ((window as unknown as { gemflashMark: boolean }).gemflashMark = true));
+}
+
+async function documentIsMarked(page: Page): Promise<boolean> {
+  return page.evaluate(() => (window as unknown as { gemflashMark?: boolean }).gemflashMark === true);
+}
+
+test('search finds an image and its page shows it', async ({ guarded: page, js, request }) => {
+  const word = uniqueWord();
+  const id = await generate(request, `a ${word} lighthouse at dusk`);
+  await open(page, js, '/gallery');
+  await expect(page.getByTestId('gallery-grid')).toBeVisible();
+  await markDocument(page);
+
+  await page.getByTestId('search-input').fill(word);
+  await page.getByTestId('search-submit').click();
+  await expect(page).toHaveURL(new RegExp(`q=${word}`));
+  const items = page.getByTestId('gallery-item');
+  await expect(items).toHaveCount(1);
+  await expect(items.first()).toHaveAttribute('data-id', id);
+  // The grid shows thumbnails, never the full images.
+  await expect(items.first().locator('img')).toHaveAttribute('src', `/images/${id}/thumb`);
+  expect(await documentIsMarked(page), 'search reloads the page only without JavaScript').toBe(js);
+
+  await items.first().click();
+  await expect(page).toHaveURL(`/gallery/${id}`);
+  await expect(page.getByTestId('detail-prompt')).toContainText(word);
+  await expect(page.getByTestId('detail-download')).toHaveAttribute('href', `/images/${id}?download`);
+  const image = page.getByTestId('detail-image');
+  await expect(image).toHaveJSProperty('complete', true);
+  expect(await image.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
+});
+
+test('a search with no match says so and offers everything', async ({ guarded: page, js }) => {
+  await open(page, js, `/gallery?q=${uniqueWord()}`);
+  await expect(page.getByTestId('gallery-no-match')).toBeVisible();
+  await page.getByTestId('search-clear').click();
+  await expect(page).toHaveURL('/gallery');
+});
+
+test('older and newer pages follow each other', async ({ guarded: page, js, request }) => {
+  const word = uniqueWord();
+  // 25 images: one more than a page.
+  const ids = await Promise.all(
+    Array.from({ length: 25 }, (_, i) => generate(request, `${word} number ${i}`)),
+  );
+  await open(page, js, `/gallery?q=${word}`);
+  const items = page.getByTestId('gallery-item');
+  await expect(items).toHaveCount(24);
+  const firstPage = await items.evaluateAll((els) => els.map((e) => e.getAttribute('data-id')));
+  await expect(page.getByTestId('page-newer')).toHaveCount(0);
+
+  await page.getByTestId('page-older').click();
+  await expect(items).toHaveCount(1);
+  const last = await items.first().getAttribute('data-id');
+  await expect(page.getByTestId('page-older')).toHaveCount(0);
+  // Every image once, on one page or the other.
+  expect([...firstPage, last].sort()).toEqual([...ids].sort());
+
+  await page.getByTestId('page-newer').click();
+  await expect(items).toHaveCount(24);
+  expect(await items.evaluateAll((els) => els.map((e) => e.getAttribute('data-id')))).toEqual(firstPage);
+});
+
+test('an edit of an edit shows a three-step lineage, and deleting the middle leaves a gap', async ({
+  guarded: page,
+  js,
+  request,
+}) => {
+  const word = uniqueWord();
+  const root = await generate(request, `${word} a quiet harbour`);
+  const first = await editStored(request, root, `${word} add a red boat`);
+  const second = await editStored(request, first, `${word} make the sky stormy`);
+
+  await open(page, js, `/gallery/${second}`);
+  const chain = page.getByTestId('lineage-chain').getByTestId('lineage-link');
+  await expect(chain).toHaveCount(2);
+  await expect(chain.nth(0)).toHaveAttribute('data-id', root);
+  await expect(chain.nth(1)).toHaveAttribute('data-id', first);
+
+  // From the middle image: its parent above, its edit below.
+  await chain.nth(1).click();
+  await expect(page).toHaveURL(`/gallery/${first}`);
+  await expect(page.getByTestId('descendants').getByTestId('lineage-link')).toHaveAttribute('data-id', second);
+
+  // Delete asks first; keeping it changes nothing.
+  await page.getByTestId('detail-delete').click();
+  await expect(page.getByTestId('confirm-delete')).toBeVisible();
+  await page.getByRole('link', { name: 'Keep it' }).click();
+  await expect(page.getByTestId('confirm-delete')).toHaveCount(0);
+  await page.getByTestId('detail-delete').click();
+  await page.getByTestId('confirm-delete-submit').click();
+  await expect(page).toHaveURL('/gallery?deleted=1');
+  await expect(page.getByTestId('deleted-notice')).toBeVisible();
+
+  await open(page, js, `/gallery/${second}`);
+  await expect(page.getByTestId('lineage-gap')).toBeVisible();
+  await expect(page.getByTestId('lineage-chain').getByTestId('lineage-link')).toHaveCount(0);
+});
+
+test('an unknown image gets a designed page', async ({ guarded: page, js, expectedErrorPaths }) => {
+  const path = '/gallery/0123456789abcdef0123456789abcdef';
+  expectedErrorPaths.push(path);
+  const response = await open(page, js, path);
+  expect(response?.status()).toBe(404);
+  await expect(page.getByTestId('image-not-found')).toBeVisible();
+});
+
+test('Edit opens the editor with the stored image as its source', async ({ guarded: page, js, request }) => {
+  test.skip(!js, 'the editor needs JavaScript');
+  const id = await generate(request, `${uniqueWord()} a snowy owl`);
+  await open(page, js, `/gallery/${id}`);
+  await page.getByTestId('detail-edit').click();
+  await expect(page).toHaveURL(`/editor?source=${id}`);
+  await expect(page.getByTestId('sources').locator('img')).toHaveAttribute('src', `/images/${id}`);
+  await expect(page.getByTestId('mask-canvas')).toBeVisible();
+});
