@@ -10,6 +10,7 @@ pub mod gallery_api;
 pub mod images_api;
 mod layout;
 mod pages;
+pub mod security;
 pub mod server_info;
 
 use leptos::prelude::*;
@@ -25,6 +26,7 @@ use crate::pages::{EditorPage, GalleryPage, HomePage, ImageDetailPage, NotFoundP
 
 /// The HTML document around the app: rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    security::apply();
     view! {
         <!DOCTYPE html>
         <html lang="en">

@@ -13,6 +13,18 @@ use crate::error::AppError;
 /// The server's public configuration.
 #[server(prefix = "/api", endpoint = "server_info")]
 pub async fn get_server_info() -> Result<ServerInfo, AppError> {
+    // "Check again" posted as a plain form (JavaScript off): send the browser back to the start
+    // page. Leptos would go back by the Referer, which the Referrer-Policy withholds.
+    if let Some(parts) = use_context::<http::request::Parts>()
+        && parts.method == http::Method::POST
+        && parts
+            .headers
+            .get(http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"))
+    {
+        leptos_axum::redirect("/");
+    }
     use_context::<ServerInfo>().ok_or_else(|| {
         tracing::error!("ServerInfo was not provided to the Leptos context");
         AppError::internal()

@@ -38,6 +38,14 @@ pub enum ErrorKind {
     Timeout,
     /// The server's Gemini key or model configuration is wrong: only the operator can fix it.
     Misconfigured,
+    /// The request was refused: it came from another site, or it lacks a needed permission.
+    Forbidden,
+    /// Sign-in is needed first.
+    Unauthorized,
+    /// This client sent too many generation requests; `retry_after_secs` says when to retry.
+    RateLimited,
+    /// The server's daily spending limit is reached; `retry_after_secs` runs to the next day.
+    BudgetExhausted,
 }
 
 impl ErrorKind {
@@ -56,6 +64,9 @@ impl ErrorKind {
             ErrorKind::Unavailable => 503,
             ErrorKind::Timeout => 504,
             ErrorKind::Misconfigured => 502,
+            ErrorKind::Forbidden => 403,
+            ErrorKind::Unauthorized => 401,
+            ErrorKind::RateLimited | ErrorKind::BudgetExhausted => 429,
         }
     }
 }

@@ -7,9 +7,10 @@
 pub mod config;
 pub mod health;
 mod images;
-mod middleware;
+pub mod middleware;
 pub mod models;
 pub mod retention;
+pub mod security;
 pub mod shutdown;
 pub mod state;
 pub mod telemetry;
@@ -46,8 +47,14 @@ pub fn router(state: AppState) -> Router {
         .fallback(file_and_error_handler_with_context::<AppState, _>(
             context, shell,
         ))
-        .with_state(state);
-    middleware::apply(app)
+        .with_state(state.clone());
+    let security = security::SecurityConfig {
+        origin: state.config.public_origin.origin().ascii_serialization(),
+        https: state.config.public_origin.scheme() == "https",
+    };
+    // A whole request may take as long as the upstream call, and a minute more.
+    let request_timeout = state.config.gemini.deadline + std::time::Duration::from_secs(60);
+    middleware::apply(app, security, request_timeout)
 }
 
 /// The app's routes, generated once per process.

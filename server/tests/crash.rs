@@ -82,6 +82,7 @@ async fn a_kill_9_loses_no_answered_image_and_lists_nothing_partial() {
                     }});
                     let Ok(res) = client
                         .post(format!("{base}/api/generate_image"))
+                        .header("origin", &base)
                         .json(&body)
                         .send()
                         .await

@@ -221,7 +221,7 @@ async fn unknown_and_malformed_ids_get_a_designed_404() {
 }
 
 fn delete_request(id: &str, accept: &str) -> Request<Body> {
-    Request::post("/api/delete_image")
+    common::post("/api/delete_image")
         .header("content-type", "application/x-www-form-urlencoded")
         .header("accept", accept)
         .body(Body::from(format!("id={id}")))

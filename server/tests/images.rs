@@ -13,7 +13,7 @@ use protocol::{ErrorKind, ImageResult, UserError};
 
 async fn generate(app: &TestApp, prompt: &str) -> axum::http::Response<Body> {
     let body = serde_json::json!({"request": {"prompt": prompt, "model": "gemini-3.1-flash-image", "aspect_ratio": "1:1", "image_size": null}});
-    let req = Request::post("/api/generate_image")
+    let req = common::post("/api/generate_image")
         .header("content-type", "application/json")
         .header("accept", "application/json")
         .body(Body::from(body.to_string()))
@@ -49,7 +49,7 @@ fn multipart(fields: &[(&str, &[u8])]) -> (String, Vec<u8>) {
 
 async fn edit(app: &TestApp, fields: &[(&str, &[u8])]) -> axum::http::Response<Body> {
     let (content_type, body) = multipart(fields);
-    let req = Request::post("/api/edit_image")
+    let req = common::post("/api/edit_image")
         .header("content-type", content_type)
         .header("accept", "application/json")
         .body(Body::from(body))

@@ -105,7 +105,7 @@ async fn with_a_key_there_is_no_banner_and_the_key_never_appears() {
 #[tokio::test]
 async fn server_function_returns_the_public_configuration() {
     let app = app_with(&[("GEMINI_API_KEY", CANARY_KEY)]).await;
-    let req = Request::post("/api/server_info")
+    let req = common::post("/api/server_info")
         .header("accept", "application/json")
         .header("content-type", "application/x-www-form-urlencoded")
         .body(Body::empty())

@@ -126,7 +126,7 @@ fn Lineage(detail: ImageDetail, models: Vec<ModelInfo>) -> impl IntoView {
         view! {
             <ul class="descendants" data-testid="descendants">
                 {detail.descendants.iter().map(|(item, depth)| view! {
-                    <li style=format!("--depth: {}", depth.saturating_sub(1).min(8))>{lineage_link(item.clone(), label(&item.model))}</li>
+                    <li class=format!("depth-{}", depth.saturating_sub(1).min(6))>{lineage_link(item.clone(), label(&item.model))}</li>
                 }).collect_view()}
             </ul>
         }

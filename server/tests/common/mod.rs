@@ -16,6 +16,14 @@ use leptos::config::LeptosOptions;
 use server::{AppState, config::Config, router};
 use tower::ServiceExt;
 
+/// The public origin of a test app (the default: the default listen address).
+pub const ORIGIN: &str = "http://127.0.0.1:3000";
+
+/// A POST as the app's own pages send it: from its origin (anything else is refused as CSRF).
+pub fn post(uri: &str) -> axum::http::request::Builder {
+    Request::post(uri).header("origin", ORIGIN)
+}
+
 pub struct TestApp {
     pub router: Router,
     pub state: AppState,

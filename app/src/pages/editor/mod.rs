@@ -290,6 +290,10 @@ fn ErrorNotice() -> impl IntoView {
                 ErrorKind::UnsupportedImage => "Wrong format",
                 ErrorKind::Misconfigured => "The server's Gemini setup needs attention",
                 ErrorKind::Network => "Connection problem",
+                ErrorKind::RateLimited => "Slow down a little",
+                ErrorKind::BudgetExhausted => "Today's budget is spent",
+                ErrorKind::Forbidden => "Refused",
+                ErrorKind::Unauthorized => "Sign in first",
                 ErrorKind::BadRequest | ErrorKind::NotFound | ErrorKind::Internal => {
                     "That did not work"
                 }
