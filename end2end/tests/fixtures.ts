@@ -41,6 +41,10 @@ export const test = base.extend<Fixtures>({
 
 export { expect };
 
+/** The app's origin. State-changing requests must carry it (CSRF protection), as the app's own
+ * pages do; tests that call server functions directly send it too. */
+export const appOrigin = `http://127.0.0.1:${process.env.GEMFLASH_E2E_PORT ?? 3100}`;
+
 /** Opens `path` and, with JavaScript on, waits until the WASM bundle has hydrated the page. */
 export async function open(page: Page, js: boolean, path: string) {
   const response = await page.goto(path);

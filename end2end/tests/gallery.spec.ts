@@ -3,7 +3,7 @@
 // and open a stored image in the editor. Images are made through the server functions, each
 // test with its own search word, so tests running side by side do not see each other's.
 import type { APIRequestContext, Page } from '@playwright/test';
-import { test, expect, open } from './fixtures';
+import { test, expect, open, appOrigin } from './fixtures';
 
 const MODEL = 'gemini-3.1-flash-image';
 
@@ -13,6 +13,7 @@ function uniqueWord(): string {
 
 async function generate(request: APIRequestContext, prompt: string): Promise<string> {
   const res = await request.post('/api/generate_image', {
+    headers: { Origin: appOrigin },
     data: { request: { prompt, model: MODEL, aspect_ratio: '1:1', image_size: null } },
   });
   expect(res.status(), await res.text()).toBe(200);
@@ -21,6 +22,7 @@ async function generate(request: APIRequestContext, prompt: string): Promise<str
 
 async function editStored(request: APIRequestContext, sourceId: string, prompt: string): Promise<string> {
   const res = await request.post('/api/edit_image', {
+    headers: { Origin: appOrigin },
     multipart: { prompt, model: MODEL, source_id: sourceId },
   });
   expect(res.status(), await res.text()).toBe(200);
@@ -127,6 +129,16 @@ test('an edit of an edit shows a three-step lineage, and deleting the middle lea
   await open(page, js, `/gallery/${second}`);
   await expect(page.getByTestId('lineage-gap')).toBeVisible();
   await expect(page.getByTestId('lineage-chain').getByTestId('lineage-link')).toHaveCount(0);
+});
+
+test('a request from another site changes nothing', async ({ request }) => {
+  const id = await generate(request, `${uniqueWord()} kept`);
+  const res = await request.post('/api/delete_image', {
+    headers: { Origin: 'https://evil.example' },
+    form: { id },
+  });
+  expect(res.status()).toBe(403);
+  expect((await request.get(`/images/${id}`)).status()).toBe(200);
 });
 
 test('an unknown image gets a designed page', async ({ guarded: page, js, expectedErrorPaths }) => {

@@ -49,7 +49,7 @@ test('navigation reaches the editor and the gallery', async ({ guarded: page, js
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Gallery' }).click();
   await expect(page).toHaveURL(/\/gallery$/);
   await expect(page).toHaveTitle('Gallery · GemFlash');
-  await expect(page.getByTestId('gallery-empty')).toBeVisible();
+  await expect(page.getByTestId('gallery-search')).toBeVisible();
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Editor' }).click();
   await expect(page).toHaveURL(/\/editor$/);
   if (js) await expect(page.getByTestId('editor')).toBeVisible();
@@ -77,4 +77,15 @@ test('the layout fits the screen without sideways scrolling', async ({ guarded: 
   );
   expect(overflow).toBeLessThanOrEqual(0);
   await expect(page.getByRole('link', { name: 'Open the editor' })).toBeInViewport();
+});
+
+test('pages run under a nonce-based Content-Security-Policy', async ({ guarded: page, js }) => {
+  // The guarded page fails the test on any console error, which is where a CSP violation
+  // would show; here the policy itself is checked to be the strict one.
+  const response = await open(page, js, '/editor');
+  const csp = response?.headers()['content-security-policy'] ?? '';
+  expect(csp).toMatch(/script-src 'nonce-[A-Za-z0-9+/=_-]{16,}' 'strict-dynamic' 'wasm-unsafe-eval'/);
+  expect(csp).toContain("frame-ancestors 'none'");
+  expect(csp).not.toContain('unsafe-inline');
+  if (js) await expect(page.getByTestId('editor')).toBeVisible();
 });
