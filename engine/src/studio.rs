@@ -6,7 +6,7 @@
 //! black = keep), then any further reference images, and an instruction that says so. The
 //! model uses it as a strong hint; the compositing step makes it a guarantee.
 
-use std::{io::Cursor, sync::Arc};
+use std::{io::Cursor, sync::Arc, time::Duration};
 
 use gemini::{
     Client, GeminiError,
@@ -20,7 +20,7 @@ use crate::{
     error::InputError,
     input::{self, InputLimits, SourceImage},
     resize,
-    store::{ImageRecord, ImageStore, Kind, NewImage, StoreError},
+    store::{ImageRecord, ImageStore, Kind, NewImage, Spend, StoreError},
 };
 
 /// The instruction that tells the model how the mask works; the simulator looks for it too.
@@ -66,6 +66,10 @@ pub enum JobError {
     Worker(String),
     #[error("image processing failed: {0}")]
     Image(String),
+    #[error("too many upstream calls at once")]
+    Busy,
+    #[error("the daily budget is spent")]
+    OverBudget { retry_after: u64 },
 }
 
 impl JobError {
@@ -92,6 +96,22 @@ impl JobError {
             JobError::Request(message) => UserError::new(ErrorKind::BadRequest, message.clone()),
             JobError::Gemini(e) => gemini_user_error(e),
             JobError::Store(_) | JobError::Worker(_) | JobError::Image(_) => UserError::internal(),
+            JobError::Busy => {
+                let mut user = UserError::new(
+                    ErrorKind::Unavailable,
+                    "GemFlash is busy with other images right now.",
+                );
+                user.retry_after_secs = Some(10);
+                user
+            }
+            JobError::OverBudget { retry_after } => {
+                let mut user = UserError::new(
+                    ErrorKind::BudgetExhausted,
+                    "This server's daily budget for images is spent. It starts afresh at midnight UTC.",
+                );
+                user.retry_after_secs = Some(*retry_after);
+                user
+            }
         }
     }
 }
@@ -136,6 +156,33 @@ pub struct Studio {
     limits: InputLimits,
     /// Feather width of mask edges, in pixels.
     feather: u32,
+    /// Upstream calls allowed at once; a job waits for one at most `guard.queue_wait`.
+    permits: Arc<tokio::sync::Semaphore>,
+    guard: Guard,
+}
+
+/// Limits on spending: calls at once, and a daily budget.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Guard {
+    /// Gemini calls in flight at once, over all clients.
+    pub max_concurrent: usize,
+    /// How long a job waits for its turn before it is refused as busy.
+    pub queue_wait: Duration,
+    /// Images per UTC day; `None` is unlimited.
+    pub daily_images: Option<u64>,
+    /// Dollars per UTC day (from the price table); `None` is unlimited.
+    pub daily_usd: Option<f64>,
+}
+
+impl Default for Guard {
+    fn default() -> Self {
+        Self {
+            max_concurrent: 4,
+            queue_wait: Duration::from_secs(30),
+            daily_images: None,
+            daily_usd: None,
+        }
+    }
 }
 
 impl Studio {
@@ -146,13 +193,23 @@ impl Studio {
         limits: InputLimits,
         feather: u32,
     ) -> Self {
+        let guard = Guard::default();
         Self {
             client,
             store,
             models: Arc::new(models),
             limits,
             feather,
+            permits: Arc::new(tokio::sync::Semaphore::new(guard.max_concurrent)),
+            guard,
         }
+    }
+
+    /// The same studio with these spending limits.
+    pub fn with_guard(mut self, guard: Guard) -> Self {
+        self.permits = Arc::new(tokio::sync::Semaphore::new(guard.max_concurrent.max(1)));
+        self.guard = guard;
+        self
     }
 
     pub fn store(&self) -> &Arc<dyn ImageStore> {
@@ -302,12 +359,29 @@ impl Studio {
 
 impl Studio {
     /// Calls Gemini and takes the first image of its answer.
+    ///
+    /// Before the call: the daily budget is checked, and the job waits its turn among the
+    /// calls allowed at once. After a call that made an image, its cost is added to the day.
     async fn first_image(
         &self,
         model: &str,
         request: &GenerateContentRequest,
     ) -> Result<(gemini::Generation, gemini::GeneratedImage), JobError> {
+        let day = today();
+        self.check_budget(&day).await?;
+        let _permit = tokio::time::timeout(self.guard.queue_wait, self.permits.acquire())
+            .await
+            .map_err(|_| JobError::Busy)?
+            .map_err(|_| JobError::Busy)?;
         let generation = self.client.generate_content(model, request).await?;
+        if !generation.images.is_empty() {
+            let spent = Spend {
+                images: 1,
+                usd: generation.cost_usd.unwrap_or(0.0),
+            };
+            let store = self.store.clone();
+            blocking(move || Ok(store.add_spend(&day, spent)?)).await?;
+        }
         let image =
             generation
                 .images
@@ -319,6 +393,49 @@ impl Studio {
                 }))?;
         Ok((generation, image))
     }
+}
+
+impl Studio {
+    async fn check_budget(&self, day: &str) -> Result<(), JobError> {
+        if self.guard.daily_images.is_none() && self.guard.daily_usd.is_none() {
+            return Ok(());
+        }
+        let store = self.store.clone();
+        let lookup = day.to_owned();
+        let spent = blocking(move || Ok(store.spend(&lookup)?)).await?;
+        let over_images = self
+            .guard
+            .daily_images
+            .is_some_and(|max| spent.images >= max);
+        let over_usd = self.guard.daily_usd.is_some_and(|max| spent.usd >= max);
+        if over_images || over_usd {
+            return Err(JobError::OverBudget {
+                retry_after: seconds_to_next_day(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Today's date in UTC, `YYYY-MM-DD`.
+fn today() -> String {
+    let mut day = protocol::format_utc(now_ms());
+    day.truncate(10);
+    day
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Seconds until midnight UTC, when the budget starts afresh.
+fn seconds_to_next_day() -> u64 {
+    let into_day = now_ms().rem_euclid(86_400_000);
+    u64::try_from((86_400_000 - into_day) / 1000)
+        .unwrap_or(1)
+        .max(1)
 }
 
 /// Upstream output is input too: decoded under the same limits as an upload.

@@ -11,7 +11,9 @@ use secrecy::SecretString;
 use url::Url;
 
 use crate::models::{self, ModelTable};
-use engine::store::Retention;
+use engine::{store::Retention, studio::Guard};
+
+use crate::abuse::IpNet;
 
 /// The environment variables GemFlash reads. `.env.example` documents each of them.
 pub mod vars {
@@ -31,6 +33,13 @@ pub mod vars {
     pub const UPSTREAM_DEADLINE: &str = "GEMFLASH_UPSTREAM_DEADLINE_SECS";
     pub const RETENTION_DAYS: &str = "GEMFLASH_RETENTION_DAYS";
     pub const RETENTION_MAX_IMAGES: &str = "GEMFLASH_RETENTION_MAX_IMAGES";
+    pub const RATE_PER_MINUTE: &str = "GEMFLASH_RATE_LIMIT_PER_MINUTE";
+    pub const RATE_BURST: &str = "GEMFLASH_RATE_LIMIT_BURST";
+    pub const TRUSTED_PROXIES: &str = "GEMFLASH_TRUSTED_PROXIES";
+    pub const MAX_CONCURRENT: &str = "GEMFLASH_MAX_CONCURRENT_CALLS";
+    pub const QUEUE_WAIT: &str = "GEMFLASH_QUEUE_WAIT_SECS";
+    pub const BUDGET_IMAGES: &str = "GEMFLASH_DAILY_BUDGET_IMAGES";
+    pub const BUDGET_USD: &str = "GEMFLASH_DAILY_BUDGET_USD";
 }
 
 const DEFAULT_ADDR: &str = "127.0.0.1:3000";
@@ -107,6 +116,21 @@ pub struct Config {
     pub feather_px: u32,
     /// How long and how many images the gallery keeps; unlimited by default.
     pub retention: Retention,
+    /// Generation requests per client and whose forwarded addresses to believe.
+    pub abuse: AbuseConfig,
+    /// Calls at once and the daily budget.
+    pub guard: Guard,
+}
+
+/// The per-client rate limit on generation and edit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AbuseConfig {
+    /// Requests a minute per client; 0 turns the limit off.
+    pub per_minute: u32,
+    /// Requests a client may make at once before the rate applies.
+    pub burst: u32,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 impl Config {
@@ -222,6 +246,53 @@ impl Config {
                 .map(i64::unsigned_abs),
         };
 
+        let trusted_proxies = match get(vars::TRUSTED_PROXIES) {
+            None => Vec::new(),
+            Some(text) => text
+                .split(',')
+                .filter(|p| !p.trim().is_empty())
+                .map(str::parse)
+                .collect::<Result<_, _>>()
+                .map_err(|e: String| {
+                    ConfigError::new(
+                        vars::TRUSTED_PROXIES,
+                        format!("{e}; use addresses or networks like 10.0.0.0/8, comma-separated"),
+                    )
+                })?,
+        };
+        let abuse = AbuseConfig {
+            per_minute: number(&get, vars::RATE_PER_MINUTE, 10, 0..=100_000, "requests")?,
+            burst: number(&get, vars::RATE_BURST, 5, 1..=100_000, "requests")?,
+            trusted_proxies,
+        };
+        let guard = Guard {
+            max_concurrent: number(&get, vars::MAX_CONCURRENT, 4, 1..=256, "calls")?,
+            queue_wait: Duration::from_secs(number(
+                &get,
+                vars::QUEUE_WAIT,
+                30,
+                0..=600,
+                "seconds",
+            )?),
+            daily_images: optional(vars::BUDGET_IMAGES, 1..=10_000_000, "images")?
+                .map(i64::unsigned_abs),
+            daily_usd: match get(vars::BUDGET_USD) {
+                None => None,
+                Some(text) => Some(
+                    text.trim()
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|usd| usd.is_finite() && *usd > 0.0)
+                        .ok_or_else(|| {
+                            ConfigError::new(
+                                vars::BUDGET_USD,
+                                format!("{text:?} is not an amount of dollars above 0, e.g. 5.00"),
+                            )
+                        })?,
+                ),
+            },
+        };
+
         Ok(Self {
             addr,
             public_origin,
@@ -237,6 +308,8 @@ impl Config {
             shutdown_grace,
             feather_px,
             retention,
+            abuse,
+            guard,
         })
     }
 
@@ -525,5 +598,29 @@ mod tests {
         assert!(e.problem.contains("days from 1"), "{e}");
         let e = config(&[(vars::RETENTION_MAX_IMAGES, "lots")]).unwrap_err();
         assert_eq!(e.var, vars::RETENTION_MAX_IMAGES);
+    }
+
+    #[test]
+    fn abuse_limits_have_safe_defaults_and_parse_networks() {
+        let c = config(&[]).unwrap();
+        assert_eq!((c.abuse.per_minute, c.abuse.burst), (10, 5));
+        assert!(c.abuse.trusted_proxies.is_empty());
+        assert_eq!(c.guard.max_concurrent, 4);
+        assert_eq!((c.guard.daily_images, c.guard.daily_usd), (None, None));
+        let c = config(&[
+            (vars::TRUSTED_PROXIES, "10.0.0.0/8, 192.168.1.1"),
+            (vars::BUDGET_USD, "2.50"),
+            (vars::BUDGET_IMAGES, "40"),
+            (vars::RATE_PER_MINUTE, "0"),
+        ])
+        .unwrap();
+        assert_eq!(c.abuse.trusted_proxies.len(), 2);
+        assert_eq!(c.guard.daily_usd, Some(2.5));
+        assert_eq!(c.guard.daily_images, Some(40));
+        assert_eq!(c.abuse.per_minute, 0);
+        let e = config(&[(vars::TRUSTED_PROXIES, "10.0.0.0/99")]).unwrap_err();
+        assert_eq!(e.var, vars::TRUSTED_PROXIES);
+        let e = config(&[(vars::BUDGET_USD, "-1")]).unwrap_err();
+        assert_eq!(e.var, vars::BUDGET_USD);
     }
 }

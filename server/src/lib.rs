@@ -4,6 +4,7 @@
 //! health endpoints and the middleware around them) from an [`AppState`]; `main.rs` only reads
 //! the configuration, builds the state and serves. Tests call [`router`] directly.
 
+pub mod abuse;
 pub mod config;
 pub mod health;
 mod images;
@@ -47,7 +48,11 @@ pub fn router(state: AppState) -> Router {
         .fallback(file_and_error_handler_with_context::<AppState, _>(
             context, shell,
         ))
-        .with_state(state.clone());
+        .with_state(state.clone())
+        .layer(axum::middleware::from_fn_with_state(
+            abuse_controls(&state),
+            abuse::rate_limit,
+        ));
     let security = security::SecurityConfig {
         origin: state.config.public_origin.origin().ascii_serialization(),
         https: state.config.public_origin.scheme() == "https",
@@ -55,6 +60,15 @@ pub fn router(state: AppState) -> Router {
     // A whole request may take as long as the upstream call, and a minute more.
     let request_timeout = state.config.gemini.deadline + std::time::Duration::from_secs(60);
     middleware::apply(app, security, request_timeout)
+}
+
+fn abuse_controls(state: &AppState) -> abuse::AbuseControls {
+    let limits = &state.config.abuse;
+    abuse::AbuseControls {
+        limiter: (limits.per_minute > 0)
+            .then(|| std::sync::Arc::new(abuse::RateLimiter::new(limits.per_minute, limits.burst))),
+        trusted_proxies: std::sync::Arc::new(limits.trusted_proxies.clone()),
+    }
 }
 
 /// The app's routes, generated once per process.

@@ -156,8 +156,13 @@ pub async fn body_limit(req: Request, next: Next) -> Response {
 
 /// An error answer in the shape server functions use, so the browser shows its sentence.
 pub fn refuse(kind: ErrorKind, message: &str) -> Response {
-    let status = StatusCode::from_u16(kind.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
-    (status, Json(UserError::new(kind, message))).into_response()
+    refuse_with(UserError::new(kind, message))
+}
+
+/// [`refuse`] with a prepared error (e.g. one that says when to retry).
+pub fn refuse_with(error: UserError) -> Response {
+    let status = StatusCode::from_u16(error.kind.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+    (status, Json(error)).into_response()
 }
 
 #[cfg(test)]

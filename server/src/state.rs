@@ -67,7 +67,8 @@ impl AppState {
             config.models.to_rules(),
             InputLimits::default(),
             config.feather_px,
-        );
+        )
+        .with_guard(config.guard);
         Ok(Self {
             config: Arc::new(config),
             leptos_options,

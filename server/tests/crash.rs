@@ -35,6 +35,7 @@ fn start(data_dir: &Path, port: u16) -> Child {
         .env("GEMFLASH_ADDR", format!("127.0.0.1:{port}"))
         .env("GEMFLASH_DATA_DIR", data_dir)
         .env("GEMFLASH_LOG", "warn")
+        .env("GEMFLASH_RATE_LIMIT_PER_MINUTE", "0")
         .env("LEPTOS_OUTPUT_NAME", "gemflash")
         .env("LEPTOS_SITE_ROOT", "target/site")
         .current_dir(std::env::temp_dir())

@@ -121,6 +121,13 @@ pub struct Descendant {
     pub depth: u32,
 }
 
+/// Spending on one day.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Spend {
+    pub images: u64,
+    pub usd: f64,
+}
+
 /// What start-up repair found and removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RepairReport {
@@ -152,6 +159,12 @@ pub trait ImageStore: Send + Sync + std::fmt::Debug {
 
     /// A file of a record, or `None` when it is missing.
     fn read(&self, record: &ImageRecord, file: FileKind) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// What was spent on `day` (`YYYY-MM-DD`, UTC): images made and dollars.
+    fn spend(&self, day: &str) -> Result<Spend, StoreError>;
+
+    /// Adds to what was spent on `day`.
+    fn add_spend(&self, day: &str, spend: Spend) -> Result<(), StoreError>;
 
     /// Removes what an interrupted write can leave behind: temporary files and files no record
     /// names. Run at start-up, before serving.

@@ -26,7 +26,7 @@ use sha2::{Digest, Sha256};
 
 use super::{
     Ancestor, Cursor, Descendant, FileKind, ImageRecord, ImageStore, Kind, Lineage, ListPage,
-    ListQuery, NewImage, RepairReport, Retention, StoreError,
+    ListQuery, NewImage, RepairReport, Retention, Spend, StoreError,
     query::{Position, fts_query},
 };
 
@@ -72,6 +72,14 @@ const MIGRATIONS: &[&str] = &[
     END;
     CREATE INDEX images_by_model ON images (model, created_ms DESC, id DESC);
     CREATE INDEX images_by_kind ON images (kind, created_ms DESC, id DESC);
+    ",
+    // 3: spending per UTC day, for the daily budget (it must survive a restart).
+    "
+    CREATE TABLE spend (
+        day    TEXT PRIMARY KEY,
+        images INTEGER NOT NULL DEFAULT 0,
+        usd    REAL NOT NULL DEFAULT 0
+    );
     ",
 ];
 
@@ -454,6 +462,34 @@ impl ImageStore for Store {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e.into()),
         }
+    }
+
+    fn spend(&self, day: &str) -> Result<Spend, StoreError> {
+        let db = self.db();
+        let mut stmt = db.prepare_cached("SELECT images, usd FROM spend WHERE day = ?1")?;
+        let spend = stmt
+            .query_row([day], |r| {
+                Ok(Spend {
+                    images: r.get::<_, i64>(0)?.max(0) as u64,
+                    usd: r.get(1)?,
+                })
+            })
+            .optional()?;
+        Ok(spend.unwrap_or_default())
+    }
+
+    fn add_spend(&self, day: &str, spend: Spend) -> Result<(), StoreError> {
+        self.db()
+            .prepare_cached(
+                "INSERT INTO spend (day, images, usd) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (day) DO UPDATE SET images = images + ?2, usd = usd + ?3",
+            )?
+            .execute(params![
+                day,
+                i64::try_from(spend.images).unwrap_or(i64::MAX),
+                spend.usd
+            ])?;
+        Ok(())
     }
 
     fn repair(&self) -> Result<RepairReport, StoreError> {
@@ -890,6 +926,44 @@ mod tests {
         assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
         assert!(store.read(&kept, FileKind::Image).unwrap().is_some());
         assert!(store.read(&kept, FileKind::Thumbnail).unwrap().is_some());
+    }
+
+    #[test]
+    fn spending_adds_up_per_day_and_survives_reopening() {
+        let (dir, store) = open();
+        assert_eq!(store.spend("2026-11-22").unwrap(), Spend::default());
+        store
+            .add_spend(
+                "2026-11-22",
+                Spend {
+                    images: 1,
+                    usd: 0.067,
+                },
+            )
+            .unwrap();
+        store
+            .add_spend(
+                "2026-11-22",
+                Spend {
+                    images: 1,
+                    usd: 0.134,
+                },
+            )
+            .unwrap();
+        store
+            .add_spend(
+                "2026-11-23",
+                Spend {
+                    images: 5,
+                    usd: 1.0,
+                },
+            )
+            .unwrap();
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        let day = store.spend("2026-11-22").unwrap();
+        assert_eq!(day.images, 2);
+        assert!((day.usd - 0.201).abs() < 1e-9);
     }
 
     #[test]

@@ -44,6 +44,9 @@ pub async fn app_with(vars: &[(&str, &str)]) -> TestApp {
     map.entry("GEMFLASH_DATA_DIR".into())
         .or_insert_with(|| data_dir.path().to_str().unwrap().to_owned());
     map.insert("GEMINI_BASE_URL".into(), sim.base_url());
+    // Tests call far faster than a person; the rate limit has tests of its own.
+    map.entry("GEMFLASH_RATE_LIMIT_PER_MINUTE".into())
+        .or_insert_with(|| "0".into());
     let config = Config::from_lookup(|name| map.get(name).cloned()).unwrap();
     let options = LeptosOptions::builder()
         .output_name("gemflash")
