@@ -373,7 +373,10 @@ impl Studio {
             .await
             .map_err(|_| JobError::Busy)?
             .map_err(|_| JobError::Busy)?;
-        let generation = self.client.generate_content(model, request).await?;
+        let started = std::time::Instant::now();
+        let outcome = self.client.generate_content(model, request).await;
+        audit(model, request, &outcome, started.elapsed());
+        let generation = outcome?;
         if !generation.images.is_empty() {
             let spent = Spend {
                 images: 1,
@@ -414,6 +417,53 @@ impl Studio {
             });
         }
         Ok(())
+    }
+}
+
+/// The audit event of one Gemini call: who (the request's span carries the caller and the
+/// request id), what model, how much went in and came out, tokens, cost, latency, attempts and
+/// the outcome. Never the prompt, an image or a key.
+fn audit(
+    model: &str,
+    request: &GenerateContentRequest,
+    outcome: &Result<gemini::Generation, GeminiError>,
+    latency: Duration,
+) {
+    let (input_images, input_bytes) = request
+        .contents
+        .iter()
+        .flat_map(|c| c.parts.iter())
+        .filter_map(|p| p.inline_data.as_ref())
+        .fold((0usize, 0usize), |(n, bytes), d| {
+            (n + 1, bytes + d.data.len())
+        });
+    let latency_ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX);
+    match outcome {
+        Ok(g) => tracing::info!(
+            target: "audit",
+            model,
+            input_images,
+            input_bytes,
+            output_images = g.images.len(),
+            output_bytes = g.images.iter().map(|i| i.bytes.len()).sum::<usize>(),
+            prompt_tokens = g.usage.prompt_tokens,
+            output_tokens = g.usage.output_tokens,
+            thoughts_tokens = g.usage.thoughts_tokens,
+            cost_usd = g.cost_usd,
+            latency_ms,
+            attempts = g.attempts,
+            outcome = "ok",
+            "gemini call"
+        ),
+        Err(e) => tracing::info!(
+            target: "audit",
+            model,
+            input_images,
+            input_bytes,
+            latency_ms,
+            outcome = e.kind(),
+            "gemini call"
+        ),
     }
 }
 

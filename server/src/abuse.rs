@@ -181,6 +181,21 @@ fn peer_ip(req: &Request) -> Option<IpAddr> {
 pub struct AbuseControls {
     pub limiter: Option<Arc<RateLimiter>>,
     pub trusted_proxies: Arc<Vec<IpNet>>,
+    /// The key of the hash that names a client in the logs; random per process.
+    pub caller_key: std::collections::hash_map::RandomState,
+}
+
+impl AbuseControls {
+    /// A client's name in the logs: a keyed hash of its address (the same all process long,
+    /// unlinkable across restarts), so the log can tell clients apart without holding their
+    /// addresses.
+    pub fn caller_name(&self, client: Option<IpAddr>) -> String {
+        use std::hash::BuildHasher;
+        client.map_or_else(
+            || "unknown".to_owned(),
+            |ip| format!("{:016x}", self.caller_key.hash_one(ip)),
+        )
+    }
 }
 
 /// The routes that cost money: one token each.
@@ -188,12 +203,15 @@ fn is_limited(path: &str) -> bool {
     matches!(path, "/api/generate_image" | "/api/edit_image")
 }
 
-/// Answers 429 when the client has no token left for a generation or an edit.
+/// Names the caller in the request's log span, and answers 429 when the client has no token
+/// left for a generation or an edit.
 pub async fn rate_limit(
     State(controls): State<AbuseControls>,
     req: Request,
     next: Next,
 ) -> Response {
+    let client = client_ip(peer_ip(&req), req.headers(), &controls.trusted_proxies);
+    tracing::Span::current().record("caller", controls.caller_name(client).as_str());
     let Some(limiter) = controls
         .limiter
         .as_ref()
@@ -201,8 +219,6 @@ pub async fn rate_limit(
     else {
         return next.run(req).await;
     };
-    let peer = peer_ip(&req);
-    let client = client_ip(peer, req.headers(), &controls.trusted_proxies);
     match limiter.check(client, Instant::now()) {
         Ok(()) => next.run(req).await,
         Err(wait) => {

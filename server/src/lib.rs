@@ -68,6 +68,7 @@ fn abuse_controls(state: &AppState) -> abuse::AbuseControls {
         limiter: (limits.per_minute > 0)
             .then(|| std::sync::Arc::new(abuse::RateLimiter::new(limits.per_minute, limits.burst))),
         trusted_proxies: std::sync::Arc::new(limits.trusted_proxies.clone()),
+        caller_key: std::collections::hash_map::RandomState::new(),
     }
 }
 

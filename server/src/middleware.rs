@@ -86,6 +86,9 @@ fn request_span<B>(req: &Request<B>) -> Span {
         method = %req.method(),
         route = route.unwrap_or("-"),
         path = %req.uri().path(),
+        // Filled in by `abuse::identify`: a keyed hash of the client's address, never the
+        // address itself.
+        caller = tracing::field::Empty,
     )
 }
 

@@ -8,13 +8,24 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::{LogConfig, LogFormat};
 
-/// Installs the global subscriber. Call once, at start-up.
+/// Installs the global subscriber, writing to standard output. Call once, at start-up.
 pub fn init(log: &LogConfig) -> anyhow::Result<()> {
+    init_with_writer(log, std::io::stdout, std::io::stdout().is_terminal())
+}
+
+/// Installs the global subscriber, writing to `writer` (tests read what is logged this way).
+/// Field values are escaped by the formatters (strings are quoted in readable lines, JSON is
+/// JSON), so user input cannot start a line of its own.
+pub fn init_with_writer<W>(log: &LogConfig, writer: W, ansi: bool) -> anyhow::Result<()>
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
     let filter = EnvFilter::try_new(&log.filter)?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(true)
-        .with_ansi(std::io::stdout().is_terminal());
+        .with_writer(writer)
+        .with_ansi(ansi);
     let installed = match log.format {
         LogFormat::Pretty => builder.try_init(),
         LogFormat::Json => builder

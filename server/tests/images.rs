@@ -7,54 +7,12 @@
 mod common;
 
 use axum::{body::Body, http::Request};
-use common::{TestApp, app, app_with, body_bytes, body_text};
+use common::{app, app_with, body_bytes, body_text};
 use image::{DynamicImage, GrayImage, Luma, Rgba, RgbaImage};
 use protocol::{ErrorKind, ImageResult, UserError};
 
-async fn generate(app: &TestApp, prompt: &str) -> axum::http::Response<Body> {
-    let body = serde_json::json!({"request": {"prompt": prompt, "model": "gemini-3.1-flash-image", "aspect_ratio": "1:1", "image_size": null}});
-    let req = common::post("/api/generate_image")
-        .header("content-type", "application/json")
-        .header("accept", "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap();
-    app.send(req).await
-}
-
 fn png(img: DynamicImage) -> Vec<u8> {
     engine::input::clean_png(&img)
-}
-
-/// A multipart body with text fields and files.
-fn multipart(fields: &[(&str, &[u8])]) -> (String, Vec<u8>) {
-    let boundary = "gemflash-test-boundary";
-    let mut body = Vec::new();
-    for (name, value) in fields {
-        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
-        if matches!(*name, "image" | "mask") {
-            body.extend_from_slice(
-                format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{name}.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
-            );
-        } else {
-            body.extend_from_slice(
-                format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
-            );
-        }
-        body.extend_from_slice(value);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
-async fn edit(app: &TestApp, fields: &[(&str, &[u8])]) -> axum::http::Response<Body> {
-    let (content_type, body) = multipart(fields);
-    let req = common::post("/api/edit_image")
-        .header("content-type", content_type)
-        .header("accept", "application/json")
-        .body(Body::from(body))
-        .unwrap();
-    app.send(req).await
 }
 
 async fn error_of(res: axum::http::Response<Body>) -> (u16, UserError) {
@@ -69,7 +27,7 @@ async fn error_of(res: axum::http::Response<Body>) -> (u16, UserError) {
 #[tokio::test]
 async fn a_generated_image_is_served_with_immutable_caching_and_a_strong_etag() {
     let app = app().await;
-    let res = generate(&app, "a lighthouse").await;
+    let res = app.generate("a lighthouse").await;
     assert_eq!(res.status(), 200);
     let result: ImageResult = serde_json::from_str(&body_text(res).await).unwrap();
     assert_eq!((result.width, result.height), (1024, 1024));
@@ -124,16 +82,14 @@ async fn an_upload_edit_changes_only_the_masked_region() {
     let mask = GrayImage::from_fn(200, 120, |x, _| Luma([if x >= 100 { 255 } else { 0 }]));
     let source_png = png(DynamicImage::ImageRgba8(source.clone()));
     let mask_png = png(DynamicImage::ImageLuma8(mask));
-    let res = edit(
-        &app,
-        &[
+    let res = app
+        .edit(&[
             ("prompt", b"paint the right half"),
             ("model", b"gemini-3.1-flash-image"),
             ("image", &source_png),
             ("mask", &mask_png),
-        ],
-    )
-    .await;
+        ])
+        .await;
     assert_eq!(res.status(), 200);
     let result: ImageResult = serde_json::from_str(&body_text(res).await).unwrap();
     let out = image::load_from_memory(&body_bytes(app.get(&result.url).await).await)
@@ -151,29 +107,25 @@ async fn an_upload_edit_changes_only_the_masked_region() {
 async fn a_stored_image_can_be_edited_again_and_becomes_the_parent() {
     let app = app().await;
     let first: ImageResult =
-        serde_json::from_str(&body_text(generate(&app, "a hill").await).await).unwrap();
-    let res = edit(
-        &app,
-        &[
+        serde_json::from_str(&body_text(app.generate("a hill").await).await).unwrap();
+    let res = app
+        .edit(&[
             ("prompt", b"add a tree"),
             ("model", b"gemini-3.1-flash-image"),
             ("source_id", first.id.as_bytes()),
-        ],
-    )
-    .await;
+        ])
+        .await;
     assert_eq!(res.status(), 200);
     let second: ImageResult = serde_json::from_str(&body_text(res).await).unwrap();
     assert_eq!(second.parent_id.as_deref(), Some(first.id.as_str()));
 
-    let res = edit(
-        &app,
-        &[
+    let res = app
+        .edit(&[
             ("prompt", b"x"),
             ("model", b"gemini-3.1-flash-image"),
             ("source_id", b"0123456789abcdef0123456789abcdef"),
-        ],
-    )
-    .await;
+        ])
+        .await;
     assert_eq!(error_of(res).await.1.kind, ErrorKind::NotFound);
 }
 
@@ -192,7 +144,7 @@ async fn each_error_kind_reaches_the_caller_with_its_status() {
         ("   ", 400, ErrorKind::BadRequest),
     ];
     for (prompt, status, kind) in cases {
-        let res = generate(&app, prompt).await;
+        let res = app.generate(prompt).await;
         let retry_after = res
             .headers()
             .get("retry-after")
@@ -211,7 +163,7 @@ async fn each_error_kind_reaches_the_caller_with_its_status() {
         }
     }
     // text-only carries what the model said
-    let (_, e) = error_of(generate(&app, "x [sim:text-only]").await).await;
+    let (_, e) = error_of(app.generate("x [sim:text-only]").await).await;
     assert!(e.message.contains("description"), "{}", e.message);
 }
 
@@ -219,14 +171,11 @@ async fn each_error_kind_reaches_the_caller_with_its_status() {
 async fn wrong_uploads_get_a_clear_refusal() {
     let app = app().await;
     let (status, e) = error_of(
-        edit(
-            &app,
-            &[
-                ("prompt", b"x"),
-                ("model", b"gemini-3.1-flash-image"),
-                ("image", b"GIF89a\x01\x00\x01\x00"),
-            ],
-        )
+        app.edit(&[
+            ("prompt", b"x"),
+            ("model", b"gemini-3.1-flash-image"),
+            ("image", b"GIF89a\x01\x00\x01\x00"),
+        ])
         .await,
     )
     .await;
@@ -238,15 +187,12 @@ async fn wrong_uploads_get_a_clear_refusal() {
     );
 
     let (status, e) = error_of(
-        edit(
-            &app,
-            &[("prompt", b"x"), ("model", b"nope"), ("image", b"\x89PNG")],
-        )
-        .await,
+        app.edit(&[("prompt", b"x"), ("model", b"nope"), ("image", b"\x89PNG")])
+            .await,
     )
     .await;
     assert_eq!((status, e.kind), (400, ErrorKind::BadRequest));
 
-    let (status, _) = error_of(edit(&app, &[("surprise", b"x")]).await).await;
+    let (status, _) = error_of(app.edit(&[("surprise", b"x")]).await).await;
     assert_eq!(status, 400);
 }

@@ -83,3 +83,59 @@ pub async fn body_bytes(res: Response<Body>) -> Vec<u8> {
 pub async fn body_text(res: Response<Body>) -> String {
     String::from_utf8(body_bytes(res).await).unwrap()
 }
+
+impl TestApp {
+    /// `generate_image` with this prompt, as the editor sends it.
+    pub async fn generate(&self, prompt: &str) -> Response<Body> {
+        self.generate_with(prompt, "gemini-3.1-flash-image").await
+    }
+
+    pub async fn generate_with(&self, prompt: &str, model: &str) -> Response<Body> {
+        let body = serde_json::json!({"request": {
+            "prompt": prompt, "model": model, "aspect_ratio": "1:1", "image_size": null
+        }});
+        self.send(
+            post("/api/generate_image")
+                .header("content-type", "application/json")
+                .header("accept", "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// `edit_image` with these multipart fields (`image` and `mask` go as files).
+    pub async fn edit(&self, fields: &[(&str, &[u8])]) -> Response<Body> {
+        let (content_type, body) = multipart(fields);
+        self.send(
+            post("/api/edit_image")
+                .header("content-type", content_type)
+                .header("accept", "application/json")
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await
+    }
+}
+
+/// A multipart body with text fields and files.
+pub fn multipart(fields: &[(&str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "gemflash-test-boundary";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        if matches!(*name, "image" | "mask") {
+            body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{name}.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+            );
+        } else {
+            body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+            );
+        }
+        body.extend_from_slice(value);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
