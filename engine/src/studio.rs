@@ -371,7 +371,10 @@ impl Studio {
         self.check_budget(&day).await?;
         let _permit = tokio::time::timeout(self.guard.queue_wait, self.permits.acquire())
             .await
-            .map_err(|_| JobError::Busy)?
+            .map_err(|_| {
+                metrics::counter!("gemflash_refusals_total", "reason" => "busy").increment(1);
+                JobError::Busy
+            })?
             .map_err(|_| JobError::Busy)?;
         let started = std::time::Instant::now();
         let outcome = self.client.generate_content(model, request).await;
@@ -412,6 +415,7 @@ impl Studio {
             .is_some_and(|max| spent.images >= max);
         let over_usd = self.guard.daily_usd.is_some_and(|max| spent.usd >= max);
         if over_images || over_usd {
+            metrics::counter!("gemflash_refusals_total", "reason" => "budget").increment(1);
             return Err(JobError::OverBudget {
                 retry_after: seconds_to_next_day(),
             });
@@ -438,6 +442,28 @@ fn audit(
             (n + 1, bytes + d.data.len())
         });
     let latency_ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX);
+    let outcome_kind = match outcome {
+        Ok(_) => "ok",
+        Err(e) => e.kind(),
+    };
+    metrics::counter!("gemflash_upstream_calls_total", "model" => model.to_owned(), "outcome" => outcome_kind)
+        .increment(1);
+    metrics::histogram!("gemflash_upstream_latency_seconds", "model" => model.to_owned())
+        .record(latency.as_secs_f64());
+    if let Ok(g) = outcome {
+        metrics::counter!("gemflash_upstream_retries_total")
+            .increment(u64::from(g.attempts.saturating_sub(1)));
+        for (kind, tokens) in [
+            ("prompt", g.usage.prompt_tokens),
+            ("output", g.usage.output_tokens),
+            ("thoughts", g.usage.thoughts_tokens),
+        ] {
+            metrics::counter!("gemflash_tokens_total", "kind" => kind).increment(u64::from(tokens));
+        }
+        if let Some(cost) = g.cost_usd {
+            metrics::gauge!("gemflash_spend_usd_total").increment(cost);
+        }
+    }
     match outcome {
         Ok(g) => tracing::info!(
             target: "audit",

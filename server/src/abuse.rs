@@ -224,6 +224,7 @@ pub async fn rate_limit(
         Err(wait) => {
             let secs = wait.as_secs().max(1);
             tracing::warn!(retry_after_secs = secs, "rate limit reached");
+            metrics::counter!("gemflash_refusals_total", "reason" => "rate_limit").increment(1);
             let mut error = UserError::new(
                 ErrorKind::RateLimited,
                 "Too many images requested in a short time.",

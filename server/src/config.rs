@@ -40,6 +40,7 @@ pub mod vars {
     pub const QUEUE_WAIT: &str = "GEMFLASH_QUEUE_WAIT_SECS";
     pub const BUDGET_IMAGES: &str = "GEMFLASH_DAILY_BUDGET_IMAGES";
     pub const BUDGET_USD: &str = "GEMFLASH_DAILY_BUDGET_USD";
+    pub const METRICS_TOKEN: &str = "GEMFLASH_METRICS_TOKEN";
 }
 
 const DEFAULT_ADDR: &str = "127.0.0.1:3000";
@@ -120,6 +121,8 @@ pub struct Config {
     pub abuse: AbuseConfig,
     /// Calls at once and the daily budget.
     pub guard: Guard,
+    /// The bearer token `/metrics` asks for; without one, `/metrics` is off.
+    pub metrics_token: Option<SecretString>,
 }
 
 /// The per-client rate limit on generation and edit.
@@ -293,6 +296,16 @@ impl Config {
             },
         };
 
+        let metrics_token = match get(vars::METRICS_TOKEN) {
+            Some(token) if token.trim().len() < 16 => {
+                return Err(ConfigError::new(
+                    vars::METRICS_TOKEN,
+                    "is too short to be a secret; use at least 16 characters, e.g. from `openssl rand -hex 24`",
+                ));
+            }
+            other => other.map(|t| SecretString::from(t.trim().to_owned())),
+        };
+
         Ok(Self {
             addr,
             public_origin,
@@ -310,6 +323,7 @@ impl Config {
             retention,
             abuse,
             guard,
+            metrics_token,
         })
     }
 

@@ -8,6 +8,7 @@ pub mod abuse;
 pub mod config;
 pub mod health;
 mod images;
+pub mod metrics;
 pub mod middleware;
 pub mod models;
 pub mod retention;
@@ -28,6 +29,7 @@ pub use crate::state::AppState;
 
 /// Builds the application: every route and the middleware around them.
 pub fn router(state: AppState) -> Router {
+    metrics::handle();
     let routes = route_list();
     let info = state.server_info.clone();
     let studio = state.studio.clone();
@@ -40,6 +42,7 @@ pub fn router(state: AppState) -> Router {
     let app = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::render))
         .route("/images/{id}", get(images::image))
         .route("/images/{id}/thumb", get(images::thumbnail))
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
@@ -49,6 +52,7 @@ pub fn router(state: AppState) -> Router {
             context, shell,
         ))
         .with_state(state.clone())
+        .layer(axum::middleware::from_fn(metrics::count_requests))
         .layer(axum::middleware::from_fn_with_state(
             abuse_controls(&state),
             abuse::rate_limit,

@@ -311,6 +311,7 @@ impl ImageStore for Store {
             r.thoughts_tokens,
             r.cost_usd
         ])?;
+        metrics::counter!("gemflash_images_stored_total", "kind" => r.kind.as_str()).increment(1);
         Ok(record)
     }
 
