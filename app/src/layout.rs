@@ -83,5 +83,10 @@ fn footer_details(info: ServerInfo) -> impl IntoView {
     view! {
         <span>{format!("v{}", info.version)}</span>
         <span>{format!("Images by {upstream}")}</span>
+        {info.sign_in.then(|| view! {
+            <form method="post" action="/logout" class="sign-out">
+                <button type="submit" class="button button-small" data-testid="sign-out">"Sign out"</button>
+            </form>
+        })}
     }
 }

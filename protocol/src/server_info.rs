@@ -43,6 +43,9 @@ pub struct ServerInfo {
     pub models: Vec<ModelInfo>,
     /// The model preselected in the editor.
     pub default_model: String,
+    /// Whether people sign in with an access token (so pages offer to sign out).
+    #[serde(default)]
+    pub sign_in: bool,
 }
 
 impl ServerInfo {
@@ -70,6 +73,7 @@ mod tests {
                 usd_per_image: 0.067,
             }],
             default_model: "gemini-3.1-flash-image".into(),
+            sign_in: false,
         }
     }
 
@@ -96,6 +100,7 @@ mod tests {
         );
         let missing = ServerInfo {
             default_model: "nope".into(),
+            sign_in: false,
             ..info
         };
         assert!(missing.default_model().is_none());

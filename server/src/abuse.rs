@@ -164,7 +164,7 @@ impl RateLimiter {
 
 /// The connection's peer address (or the one a test mocks, as the `ConnectInfo` extractor
 /// accepts).
-fn peer_ip(req: &Request) -> Option<IpAddr> {
+pub fn peer_ip(req: &Request) -> Option<IpAddr> {
     let extensions = req.extensions();
     extensions
         .get::<ConnectInfo<SocketAddr>>()

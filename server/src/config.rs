@@ -7,13 +7,13 @@
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use crate::models::{self, ModelTable};
 use engine::{store::Retention, studio::Guard};
 
-use crate::abuse::IpNet;
+use crate::{abuse::IpNet, access::AccessMode};
 
 /// The environment variables GemFlash reads. `.env.example` documents each of them.
 pub mod vars {
@@ -41,6 +41,10 @@ pub mod vars {
     pub const BUDGET_IMAGES: &str = "GEMFLASH_DAILY_BUDGET_IMAGES";
     pub const BUDGET_USD: &str = "GEMFLASH_DAILY_BUDGET_USD";
     pub const METRICS_TOKEN: &str = "GEMFLASH_METRICS_TOKEN";
+    pub const ACCESS: &str = "GEMFLASH_ACCESS";
+    pub const ACCESS_TOKENS: &str = "GEMFLASH_ACCESS_TOKENS";
+    pub const SESSION_HOURS: &str = "GEMFLASH_SESSION_HOURS";
+    pub const AUTH_HEADER: &str = "GEMFLASH_AUTH_HEADER";
 }
 
 const DEFAULT_ADDR: &str = "127.0.0.1:3000";
@@ -123,6 +127,8 @@ pub struct Config {
     pub guard: Guard,
     /// The bearer token `/metrics` asks for; without one, `/metrics` is off.
     pub metrics_token: Option<SecretString>,
+    /// Who may use the app.
+    pub access: AccessMode,
 }
 
 /// The per-client rate limit on generation and edit.
@@ -306,6 +312,49 @@ impl Config {
             other => other.map(|t| SecretString::from(t.trim().to_owned())),
         };
 
+        let access = match get(vars::ACCESS).as_deref().map(str::trim) {
+            None | Some("none") => AccessMode::None,
+            Some("token") => {
+                let tokens: Vec<SecretString> = get(vars::ACCESS_TOKENS)
+                    .unwrap_or_default()
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(|t| SecretString::from(t.to_owned()))
+                    .collect();
+                if tokens.is_empty() || tokens.iter().any(|t| t.expose_secret().len() < 16) {
+                    return Err(ConfigError::new(
+                        vars::ACCESS_TOKENS,
+                        "token access needs one or more tokens of at least 16 characters, comma-separated (e.g. from `openssl rand -hex 24`)",
+                    ));
+                }
+                let hours: u64 = number(&get, vars::SESSION_HOURS, 12, 1..=24 * 90, "hours")?;
+                AccessMode::Token {
+                    tokens,
+                    session: Duration::from_secs(hours * 3600),
+                }
+            }
+            Some("proxy-header") => {
+                if abuse.trusted_proxies.is_empty() {
+                    return Err(ConfigError::new(
+                        vars::TRUSTED_PROXIES,
+                        "proxy-header access believes the user header only from trusted proxies: list them",
+                    ));
+                }
+                AccessMode::ProxyHeader {
+                    header: get(vars::AUTH_HEADER)
+                        .map(|h| h.trim().to_ascii_lowercase())
+                        .unwrap_or_else(|| "x-forwarded-user".into()),
+                }
+            }
+            Some(other) => {
+                return Err(ConfigError::new(
+                    vars::ACCESS,
+                    format!("{other:?} is not an access mode; use none, token or proxy-header"),
+                ));
+            }
+        };
+
         Ok(Self {
             addr,
             public_origin,
@@ -324,6 +373,7 @@ impl Config {
             abuse,
             guard,
             metrics_token,
+            access,
         })
     }
 

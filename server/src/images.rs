@@ -18,6 +18,8 @@ use engine::store::{FileKind, ImageRecord};
 use crate::state::AppState;
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// With access control on, shared caches must not keep what only signed-in people may see.
+const IMMUTABLE_PRIVATE: &str = "private, max-age=31536000, immutable";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Variant {
@@ -103,7 +105,12 @@ async fn serve(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE));
+    let cache = if matches!(state.config.access, crate::access::AccessMode::None) {
+        IMMUTABLE
+    } else {
+        IMMUTABLE_PRIVATE
+    };
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
     }

@@ -5,6 +5,7 @@
 //! the configuration, builds the state and serves. Tests call [`router`] directly.
 
 pub mod abuse;
+pub mod access;
 pub mod config;
 pub mod health;
 mod images;
@@ -30,6 +31,11 @@ pub use crate::state::AppState;
 /// Builds the application: every route and the middleware around them.
 pub fn router(state: AppState) -> Router {
     metrics::handle();
+    let access = access::Access::new(
+        state.config.access.clone(),
+        state.config.public_origin.scheme() == "https",
+        std::sync::Arc::new(state.config.abuse.trusted_proxies.clone()),
+    );
     let routes = route_list();
     let info = state.server_info.clone();
     let studio = state.studio.clone();
@@ -52,10 +58,16 @@ pub fn router(state: AppState) -> Router {
             context, shell,
         ))
         .with_state(state.clone())
+        .merge(login_routes(access.clone()))
         .layer(axum::middleware::from_fn(metrics::count_requests))
         .layer(axum::middleware::from_fn_with_state(
             abuse_controls(&state),
             abuse::rate_limit,
+        ))
+        // Outside the rate limit: a request that may not come in spends nothing.
+        .layer(axum::middleware::from_fn_with_state(
+            access,
+            access::require,
         ));
     let security = security::SecurityConfig {
         origin: state.config.public_origin.origin().ascii_serialization(),
@@ -64,6 +76,13 @@ pub fn router(state: AppState) -> Router {
     // A whole request may take as long as the upstream call, and a minute more.
     let request_timeout = state.config.gemini.deadline + std::time::Duration::from_secs(60);
     middleware::apply(app, security, request_timeout)
+}
+
+fn login_routes(access: access::Access) -> Router {
+    Router::new()
+        .route("/login", get(access::login_page).post(access::login))
+        .route("/logout", axum::routing::post(access::logout))
+        .with_state(access)
 }
 
 fn abuse_controls(state: &AppState) -> abuse::AbuseControls {

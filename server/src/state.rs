@@ -96,5 +96,6 @@ fn server_info(config: &Config) -> ServerInfo {
         key_configured: config.has_api_key(),
         models: config.models.to_protocol(),
         default_model: config.models.default.clone(),
+        sign_in: matches!(config.access, crate::access::AccessMode::Token { .. }),
     }
 }
