@@ -4,10 +4,15 @@
 // laptop-sized and a phone-sized viewport.
 import { defineConfig, devices } from '@playwright/test';
 import * as path from 'node:path';
+import { accessToken } from './access-token';
 
 const port = Number(process.env.GEMFLASH_E2E_PORT ?? 3100);
 const repoRoot = path.resolve(__dirname, '..');
 const dataDir = path.join(__dirname, '.data');
+// A second server with token access control, for tests/access.spec.ts.
+const accessPort = port + 1;
+const accessDataDir = path.join(__dirname, '.data-access');
+
 
 const chromium = {
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
@@ -39,15 +44,28 @@ export default defineConfig({
   },
   projects: [
     {
+      name: 'access-token',
+      testMatch: /access\.spec\.ts/,
+      use: {
+        ...devices['Desktop Chrome'],
+        launchOptions: chromium,
+        javaScriptEnabled: true,
+        baseURL: `http://127.0.0.1:${accessPort}`,
+      },
+    },
+    {
       name: 'desktop-js',
+      testIgnore: /access\.spec\.ts/,
       use: { ...devices['Desktop Chrome'], launchOptions: chromium, javaScriptEnabled: true },
     },
     {
       name: 'desktop-nojs',
+      testIgnore: /access\.spec\.ts/,
       use: { ...devices['Desktop Chrome'], launchOptions: chromium, javaScriptEnabled: false },
     },
     {
       name: 'phone-js',
+      testIgnore: /access\.spec\.ts/,
       use: {
         viewport: { width: 390, height: 844 },
         deviceScaleFactor: 3,
@@ -59,6 +77,7 @@ export default defineConfig({
     },
     {
       name: 'phone-nojs',
+      testIgnore: /access\.spec\.ts/,
       use: {
         viewport: { width: 390, height: 844 },
         deviceScaleFactor: 3,
@@ -69,28 +88,50 @@ export default defineConfig({
       },
     },
   ],
-  webServer: {
-    command: `rm -rf "${dataDir}" && exec ./target/release/gemflash`,
-    cwd: repoRoot,
-    url: `http://127.0.0.1:${port}/readyz`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: 'ignore',
-    stderr: 'pipe',
-    env: {
-      GEMFLASH_ADDR: `127.0.0.1:${port}`,
-      GEMFLASH_DATA_DIR: dataDir,
-      // Every test runs from 127.0.0.1: one client as far as the rate limit can tell. The
-      // limit has router tests of its own.
-      GEMFLASH_RATE_LIMIT_PER_MINUTE: '0',
-      LEPTOS_SITE_ROOT: 'target/site',
-      LEPTOS_ENV: 'PROD',
-      // An empty key means "no key": the suite always runs against the simulator, whatever
-      // the developer's .env says.
-      GEMINI_API_KEY: '',
-      GEMFLASH_LOG: 'warn',
-      // Aborted slow calls must not hold the server's shutdown at the end of the run.
-      GEMFLASH_SHUTDOWN_GRACE_SECS: '2',
+  webServer: [
+    {
+      command: `rm -rf "${dataDir}" && exec ./target/release/gemflash`,
+      cwd: repoRoot,
+      url: `http://127.0.0.1:${port}/readyz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+      env: {
+        GEMFLASH_ADDR: `127.0.0.1:${port}`,
+        GEMFLASH_DATA_DIR: dataDir,
+        // Every test runs from 127.0.0.1: one client as far as the rate limit can tell. The
+        // limit has router tests of its own.
+        GEMFLASH_RATE_LIMIT_PER_MINUTE: '0',
+        LEPTOS_SITE_ROOT: 'target/site',
+        LEPTOS_ENV: 'PROD',
+        // An empty key means "no key": the suite always runs against the simulator, whatever
+        // the developer's .env says.
+        GEMINI_API_KEY: '',
+        GEMFLASH_LOG: 'warn',
+        // Aborted slow calls must not hold the server's shutdown at the end of the run.
+        GEMFLASH_SHUTDOWN_GRACE_SECS: '2',
+      },
     },
-  },
+    {
+      command: `rm -rf "${accessDataDir}" && exec ./target/release/gemflash`,
+      cwd: repoRoot,
+      url: `http://127.0.0.1:${accessPort}/readyz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+      env: {
+        GEMFLASH_ADDR: `127.0.0.1:${accessPort}`,
+        GEMFLASH_DATA_DIR: accessDataDir,
+        GEMFLASH_ACCESS: 'token',
+        GEMFLASH_ACCESS_TOKENS: accessToken,
+        LEPTOS_SITE_ROOT: 'target/site',
+        LEPTOS_ENV: 'PROD',
+        GEMINI_API_KEY: '',
+        GEMFLASH_LOG: 'warn',
+        GEMFLASH_SHUTDOWN_GRACE_SECS: '2',
+      },
+    },
+  ],
 });

@@ -26,7 +26,6 @@ use crate::pages::{EditorPage, GalleryPage, HomePage, ImageDetailPage, NotFoundP
 
 /// The HTML document around the app: rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    security::apply();
     view! {
         <!DOCTYPE html>
         <html lang="en">

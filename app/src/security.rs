@@ -1,7 +1,8 @@
 //! The Content-Security-Policy of every page, with the request's nonce.
 //!
-//! Leptos makes a nonce per request and puts it on the scripts it writes (the hydration
-//! loader, serialised resources); the policy allows scripts by that nonce only, and with
+//! The server makes a nonce per request, sets the policy header with it, and passes it to
+//! Leptos (through [`CspNonce`]), which puts it on the scripts it writes (the hydration loader,
+//! serialised resources). The policy allows scripts by that nonce only, and with
 //! `'strict-dynamic'` the modules they import. `'wasm-unsafe-eval'` lets the bundle compile its
 //! WASM. Images may come from `blob:` (the editor's local previews) and `data:`. Everything else
 //! comes from the app's own origin, and nothing may frame a page. The server adds the other
@@ -17,16 +18,20 @@ pub fn content_security_policy(nonce: &str) -> String {
     )
 }
 
-/// Sets the policy on the current page's response (on the server; nothing in the browser).
-pub fn apply() {
+/// The nonce the server chose for this request, as a request extension. The server sets the
+/// policy header with it; [`provide_request_nonce`] hands it to Leptos, which puts it on the
+/// scripts it writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CspNonce(pub String);
+
+/// Provides the request's [`CspNonce`] as Leptos's nonce (server only; call it in the
+/// request's context, after Leptos's own contexts).
+pub fn provide_request_nonce() {
     #[cfg(feature = "ssr")]
-    if let (Some(nonce), Some(response)) = (
-        leptos::nonce::use_nonce(),
-        leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
-    ) && let Ok(value) =
-        http::HeaderValue::from_str(&content_security_policy(&nonce.to_string()))
+    if let Some(nonce) = leptos::prelude::use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<CspNonce>().cloned())
     {
-        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+        leptos::prelude::provide_context(leptos::nonce::Nonce::from_value(nonce.0));
     }
 }
 

@@ -40,6 +40,7 @@ pub fn router(state: AppState) -> Router {
     let info = state.server_info.clone();
     let studio = state.studio.clone();
     let context = move || {
+        app::security::provide_request_nonce();
         provide_context((*info).clone());
         provide_context(studio.clone());
     };

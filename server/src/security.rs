@@ -3,10 +3,10 @@
 //! - **Headers** (OWASP Secure Headers Project values) on every response: `nosniff`,
 //!   `Referrer-Policy: no-referrer`, `X-Frame-Options: DENY`, COOP and CORP `same-origin`, a
 //!   `Permissions-Policy` that turns off what GemFlash does not use, HSTS when the public origin
-//!   is https, and `Cache-Control: no-store` unless the route set its own. Pages carry a
-//!   Content-Security-Policy with a per-request nonce, set by the app's shell
-//!   ([`app::security::content_security_policy`]); any other response gets a policy that
-//!   allows nothing.
+//!   is https, and `Cache-Control: no-store` unless the route set its own. Every request gets
+//!   a fresh nonce; HTML pages carry the Content-Security-Policy that allows scripts by it
+//!   ([`app::security::content_security_policy`]), and the app puts it on its scripts; any
+//!   other response gets a policy that allows nothing.
 //! - **CSRF**: every state-changing request (any method but GET, HEAD and OPTIONS) must come
 //!   from the public origin: `Sec-Fetch-Site` is `same-origin` (or `none`, a user's own
 //!   action), or, from a client that does not send it, `Origin` equals
@@ -16,6 +16,7 @@
 //!   `Content-Length` before anything is read and enforced while a body streams (multipart
 //!   server functions read their body themselves, past axum's extractor limit).
 
+use app::security::{CspNonce, content_security_policy};
 use axum::{
     Json,
     body::Body,
@@ -48,11 +49,28 @@ const PERMISSIONS_POLICY: &str = "accelerometer=(), autoplay=(), camera=(), disp
      geolocation=(), gyroscope=(), hid=(), magnetometer=(), microphone=(), midi=(), payment=(), \
      publickey-credentials-get=(), serial=(), usb=(), xr-spatial-tracking=()";
 
-/// Adds the security headers to every response.
-pub async fn headers(State(config): State<SecurityConfig>, req: Request, next: Next) -> Response {
+/// Adds the security headers to every response. Each request gets a fresh nonce, which the
+/// app puts on its scripts; an HTML page gets the policy that allows scripts by that nonce.
+pub async fn headers(
+    State(config): State<SecurityConfig>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let static_asset = is_static_asset(req.uri().path());
+    let nonce = leptos::nonce::Nonce::new().to_string();
+    req.extensions_mut().insert(CspNonce(nonce.clone()));
     let mut res = next.run(req).await;
     let h = res.headers_mut();
+    let is_html = h
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html"));
+    if is_html
+        && !h.contains_key(header::CONTENT_SECURITY_POLICY)
+        && let Ok(policy) = HeaderValue::from_str(&content_security_policy(&nonce))
+    {
+        h.insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
     let set = |h: &mut HeaderMap, name: HeaderName, value: &'static str| {
         h.insert(name, HeaderValue::from_static(value));
     };
