@@ -24,8 +24,8 @@ export const test = base.extend<Fixtures>({
       // With JavaScript off, Chromium still preloads the bundle the page links (it never runs
       // it); a preload cut short by navigating away is reported against the next page. That
       // is noise about a script that cannot run, not a problem of the page.
-      if (!js && /\/pkg\/gemflash\.(js|wasm)/.test(msg.text())) return;
       const source = msg.location().url;
+      if (!js && /\/pkg\/gemflash\.(js|wasm)/.test(`${msg.text()} ${source}`)) return;
       const expected =
         msg.text().startsWith('Failed to load resource') &&
         source !== '' &&
