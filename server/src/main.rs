@@ -2,7 +2,8 @@
 //! the application state and serves until SIGTERM or Ctrl-C.
 //!
 //! Run it through the README's start command, or directly after a `cargo leptos build`:
-//! `LEPTOS_SITE_ROOT=target/site target/release/gemflash`.
+//! `LEPTOS_SITE_ROOT=target/site target/release/gemflash`. `gemflash healthcheck` asks a
+//! running server's `/healthz` and exits 0 when it is healthy.
 
 use std::{path::Path, process::ExitCode, time::Duration};
 
@@ -12,6 +13,10 @@ use tokio::net::TcpListener;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // `gemflash healthcheck`: for the container's HEALTHCHECK, which has no shell or curl.
+    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+        return server::healthcheck::run();
+    }
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(e) => {
