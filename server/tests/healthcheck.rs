@@ -25,8 +25,17 @@ fn command(port: u16, data: &std::path::Path) -> Command {
 #[test]
 fn healthcheck_exits_0_while_the_server_runs_and_1_when_it_does_not() {
     let data = tempfile::tempdir().unwrap();
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let check = || command(port, data.path()).arg("healthcheck").status().unwrap();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let check = || {
+        command(port, data.path())
+            .arg("healthcheck")
+            .status()
+            .unwrap()
+    };
 
     assert_eq!(check().code(), Some(1), "nothing listens yet");
 
