@@ -65,7 +65,7 @@ async fn without_access_control_everything_is_open() {
 #[tokio::test]
 async fn token_access_guards_pages_functions_and_images_but_not_health() {
     let app = app_with(&token_app_vars()).await;
-    let stored = store_one(&app);
+    let stored = app.store_image("kept");
 
     // Not signed in: people are sent to sign in, programs get 401, health stays open.
     let res = app.send(get_page("/gallery", None)).await;
@@ -192,28 +192,3 @@ async fn a_user_header_counts_only_from_a_trusted_proxy() {
     );
 }
 
-/// An image put straight into the store (the server functions are behind the sign-in).
-fn store_one(app: &TestApp) -> String {
-    let pixels = image::DynamicImage::ImageRgb8(image::RgbImage::new(4, 4));
-    let new = engine::studio::finish(
-        engine::store::NewImage {
-            bytes: Vec::new(),
-            mime: "image/png",
-            thumbnail_webp: Vec::new(),
-            width: 0,
-            height: 0,
-            parent_id: None,
-            kind: engine::store::Kind::Generated,
-            prompt: "kept".into(),
-            model: "gemini-3.1-flash-image".into(),
-            aspect_ratio: None,
-            image_size: None,
-            prompt_tokens: 0,
-            output_tokens: 0,
-            thoughts_tokens: 0,
-            cost_usd: None,
-        },
-        &pixels,
-    );
-    app.state.studio.store().put(new).unwrap().id
-}

@@ -10,39 +10,14 @@ use std::time::Duration;
 
 use axum::{Router, body::Body, http::Request, routing::get};
 use common::{ORIGIN, app, app_with, body_text, post};
-use engine::store::{Kind, NewImage};
 use server::security::SecurityConfig;
 use tower::ServiceExt;
 
-fn store_one(app: &common::TestApp) -> String {
-    let pixels = image::DynamicImage::ImageRgb8(image::RgbImage::new(4, 4));
-    let new = engine::studio::finish(
-        NewImage {
-            bytes: Vec::new(),
-            mime: "image/png",
-            thumbnail_webp: Vec::new(),
-            width: 0,
-            height: 0,
-            parent_id: None,
-            kind: Kind::Generated,
-            prompt: "kept".into(),
-            model: "gemini-3.1-flash-image".into(),
-            aspect_ratio: None,
-            image_size: None,
-            prompt_tokens: 0,
-            output_tokens: 0,
-            thoughts_tokens: 0,
-            cost_usd: None,
-        },
-        &pixels,
-    );
-    app.state.studio.store().put(new).unwrap().id
-}
 
 #[tokio::test]
 async fn every_response_carries_the_security_headers() {
     let app = app().await;
-    let id = store_one(&app);
+    let id = app.store_image("kept");
     for path in [
         "/".to_owned(),
         "/gallery".to_owned(),
@@ -130,7 +105,7 @@ async fn pages_carry_a_fresh_nonce_that_their_scripts_use_and_other_answers_a_cl
 #[tokio::test]
 async fn server_function_answers_are_not_cached_and_images_are() {
     let app = app().await;
-    let id = store_one(&app);
+    let id = app.store_image("kept");
     let res = app
         .send(
             post("/api/server_info")
@@ -169,7 +144,7 @@ fn delete(id: &str) -> axum::http::request::Builder {
 #[tokio::test]
 async fn a_cross_site_post_is_refused_and_changes_nothing() {
     let app = app().await;
-    let id = store_one(&app);
+    let id = app.store_image("kept");
     let body = || Body::from(format!("id={id}"));
     let cases: [(&str, Vec<(&str, &str)>); 4] = [
         (
@@ -213,7 +188,7 @@ async fn a_cross_site_post_is_refused_and_changes_nothing() {
 #[tokio::test]
 async fn nothing_changes_state_on_get() {
     let app = app().await;
-    let id = store_one(&app);
+    let id = app.store_image("kept");
     let res = app.get(&format!("/api/delete_image?id={id}")).await;
     assert!(!res.status().is_success(), "{}", res.status());
     assert!(app.state.studio.store().get(&id).unwrap().is_some());

@@ -139,3 +139,32 @@ pub fn multipart(fields: &[(&str, &[u8])]) -> (String, Vec<u8>) {
     body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
+
+impl TestApp {
+    /// Puts a small generated image straight into the store (past the server functions, which
+    /// some tests have closed) and returns its id.
+    pub fn store_image(&self, prompt: &str) -> String {
+        let pixels = image::DynamicImage::ImageRgb8(image::RgbImage::new(4, 4));
+        let new = engine::studio::finish(
+            engine::store::NewImage {
+                bytes: Vec::new(),
+                mime: "image/png",
+                thumbnail_webp: Vec::new(),
+                width: 0,
+                height: 0,
+                parent_id: None,
+                kind: engine::store::Kind::Generated,
+                prompt: prompt.into(),
+                model: "gemini-3.1-flash-image".into(),
+                aspect_ratio: None,
+                image_size: None,
+                prompt_tokens: 0,
+                output_tokens: 0,
+                thoughts_tokens: 0,
+                cost_usd: None,
+            },
+            &pixels,
+        );
+        self.state.studio.store().put(new).unwrap().id
+    }
+}
