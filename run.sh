@@ -52,12 +52,14 @@ version_of() {
 ensure_cargo_tool() { # crate version binary [extra cargo install args...]
   local crate=$1 version=$2 binary=$3
   shift 3
-  if [[ $(version_of "$binary") != "$version" ]]; then
-    say "installing $crate $version (first run only; a few minutes)"
-    cargo install "$crate" --version "=$version" "$@"
+  # What cargo install recorded, or failing that what the binary says (an older install).
+  if cargo install --list 2>/dev/null | grep -qx "$crate v$version:" \
+    || [[ $(version_of "$binary") == "$version" ]]; then
+    return
   fi
+  say "installing $crate $version (first run only; a few minutes)"
+  cargo install "$crate" --version "=$version" "$@"
 }
-
 wasm_bindgen_version() {
   awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock
 }

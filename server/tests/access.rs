@@ -191,4 +191,3 @@ async fn a_user_header_counts_only_from_a_trusted_proxy() {
         401
     );
 }
-

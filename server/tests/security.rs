@@ -13,7 +13,6 @@ use common::{ORIGIN, app, app_with, body_text, post};
 use server::security::SecurityConfig;
 use tower::ServiceExt;
 
-
 #[tokio::test]
 async fn every_response_carries_the_security_headers() {
     let app = app().await;
