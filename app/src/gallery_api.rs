@@ -28,7 +28,7 @@ pub async fn list_gallery(query: GalleryQuery) -> Result<GalleryPage, AppError> 
 /// An image with its ancestors and descendants; `None` when there is no such image.
 #[server(prefix = "/api", endpoint = "image_detail")]
 pub async fn get_image_detail(id: String) -> Result<Option<ImageDetail>, AppError> {
-    if !ssr::is_image_id(&id) {
+    if !protocol::is_image_id(&id) {
         return Ok(None);
     }
     let store = ssr::store()?;
@@ -44,7 +44,7 @@ pub async fn get_image_detail(id: String) -> Result<Option<ImageDetail>, AppErro
 pub async fn delete_image(id: String) -> Result<(), AppError> {
     use protocol::ErrorKind;
 
-    if !ssr::is_image_id(&id) {
+    if !protocol::is_image_id(&id) {
         return Err(AppError::new(
             ErrorKind::NotFound,
             "There is no such image.",
@@ -76,8 +76,6 @@ mod ssr {
         Ancestor, Cursor, ImageRecord, ImageStore, Kind, Lineage, ListQuery, StoreError,
         query::Position,
     };
-    use engine::studio::Studio;
-    use leptos::prelude::*;
     use protocol::{
         GALLERY_PAGE_SIZE, GalleryItem, GalleryQuery, ImageDetail, ImageKind, LineageEntry,
         parse_day,
@@ -89,12 +87,7 @@ mod ssr {
     const MAX_SEARCH_CHARS: usize = 200;
 
     pub fn store() -> Result<Arc<dyn ImageStore>, AppError> {
-        use_context::<Studio>()
-            .map(|studio| studio.store().clone())
-            .ok_or_else(|| {
-                tracing::error!("the Studio was not provided to the Leptos context");
-                AppError::internal()
-            })
+        crate::images_api::ssr::studio().map(|studio| studio.store().clone())
     }
 
     /// Runs a store call off the async threads; a failure is logged and answered generically.
@@ -112,10 +105,6 @@ mod ssr {
                 Err(AppError::internal().respond())
             }
         }
-    }
-
-    pub fn is_image_id(id: &str) -> bool {
-        id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())
     }
 
     /// The store's query for a page's URL, and a sentence for each value that was ignored.

@@ -35,7 +35,7 @@ pub async fn edit_image(data: MultipartData) -> Result<ImageResult, AppError> {
 }
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(crate) mod ssr {
     use engine::studio::{EditJob, JobError, Studio};
     use leptos::prelude::*;
     use leptos::server_fn::codec::MultipartData;

@@ -36,32 +36,12 @@ pub fn resize_into(
     Resizer::new().resize(source, target, options)
 }
 
-/// A size with the aspect of `width`×`height` whose longer side is at most `side`
-/// (the size itself when it already fits).
-pub fn fit_within(width: u32, height: u32, side: u32) -> (u32, u32) {
-    let longest = width.max(height);
-    if longest <= side {
-        return (width, height);
-    }
-    let scale = |v: u32| {
-        ((u64::from(v) * u64::from(side) + u64::from(longest) / 2) / u64::from(longest)).max(1)
-            as u32
-    };
-    (scale(width), scale(height))
-}
+pub use protocol::fit_within;
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use image::{Rgb, RgbImage};
-
-    #[test]
-    fn sizes_keep_their_aspect_and_never_grow() {
-        assert_eq!(fit_within(4000, 3000, 2048), (2048, 1536));
-        assert_eq!(fit_within(3000, 4000, 384), (288, 384));
-        assert_eq!(fit_within(100, 50, 384), (100, 50));
-        assert_eq!(fit_within(10_000, 1, 100), (100, 1));
-    }
 
     #[test]
     fn a_reduction_averages_and_keeps_the_layout() {

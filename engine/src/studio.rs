@@ -13,7 +13,9 @@ use gemini::{
     wire::{Content, GenerateContentRequest, GenerationConfig, ImageConfig, Part},
 };
 use image::DynamicImage;
-use protocol::{ErrorKind, GenerateRequest, ImageResult, MAX_PROMPT_CHARS, UserError};
+use protocol::{
+    ErrorKind, GenerateRequest, ImageResult, MAX_PROMPT_CHARS, THUMBNAIL_SIDE, UserError,
+};
 
 use crate::{
     edit,
@@ -26,9 +28,6 @@ use crate::{
 /// The instruction that tells the model how the mask works; the simulator looks for it too.
 pub const MASK_INSTRUCTION: &str = "The first image is the one to edit. The second image is a mask of it: \
 change only the region that is white in the mask, and keep everything in the black region exactly as it is.";
-
-/// Longest side of a thumbnail, in pixels.
-const THUMBNAIL_SIDE: u32 = 384;
 
 /// What a model allows, as far as the jobs need to know.
 #[derive(Debug, Clone, PartialEq)]

@@ -39,6 +39,29 @@ pub struct ImageResult {
     pub model_text: Option<String>,
 }
 
+/// Longest side of a stored image's thumbnail, in pixels.
+pub const THUMBNAIL_SIDE: u32 = 384;
+
+/// Whether `id` has the shape of an image id (32 hex digits): checked before any lookup, so
+/// no other text reaches the store.
+pub fn is_image_id(id: &str) -> bool {
+    id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// A size with the aspect of `width`×`height` whose longer side is at most `side` (the size
+/// itself when it already fits). Thumbnails are made at this size, and pages reserve it.
+pub fn fit_within(width: u32, height: u32, side: u32) -> (u32, u32) {
+    let longest = width.max(height);
+    if longest <= side {
+        return (width, height);
+    }
+    let scale = |v: u32| {
+        ((u64::from(v) * u64::from(side) + u64::from(longest) / 2) / u64::from(longest)).max(1)
+            as u32
+    };
+    (scale(width), scale(height))
+}
+
 impl ImageResult {
     /// The URLs of an image id.
     pub fn urls(id: &str) -> (String, String, String) {
@@ -47,5 +70,25 @@ impl ImageResult {
             format!("/images/{id}?download"),
             format!("/images/{id}/thumb"),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_keep_their_aspect_and_never_grow() {
+        assert_eq!(fit_within(4000, 3000, 2048), (2048, 1536));
+        assert_eq!(fit_within(3000, 4000, 384), (288, 384));
+        assert_eq!(fit_within(100, 50, 384), (100, 50));
+        assert_eq!(fit_within(10_000, 1, 100), (100, 1));
+    }
+
+    #[test]
+    fn image_ids_are_32_hex_digits() {
+        assert!(is_image_id("0123456789abcdef0123456789ABCDEF"));
+        assert!(!is_image_id("0123456789abcdef0123456789abcde"));
+        assert!(!is_image_id("../../../../etc/passwd-000000000"));
     }
 }

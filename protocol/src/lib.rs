@@ -14,5 +14,7 @@ pub use gallery::{
     GALLERY_PAGE_SIZE, GalleryItem, GalleryPage, GalleryQuery, ImageDetail, ImageKind,
     LineageEntry, format_utc, parse_day,
 };
-pub use image::{GenerateRequest, ImageResult, MAX_PROMPT_CHARS};
+pub use image::{
+    GenerateRequest, ImageResult, MAX_PROMPT_CHARS, THUMBNAIL_SIDE, fit_within, is_image_id,
+};
 pub use server_info::{ModelInfo, ServerInfo, Upstream};

@@ -58,7 +58,7 @@ async fn serve(
     download: bool,
     headers: &HeaderMap,
 ) -> Response {
-    if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !protocol::is_image_id(id) {
         return not_found();
     }
     let store = state.studio.store().clone();

@@ -14,9 +14,6 @@ use crate::error::AppError;
 use crate::gallery_api::list_gallery;
 use crate::server_info::use_server_info;
 
-/// Longest side of a thumbnail, as the server makes them.
-const THUMBNAIL_SIDE: u32 = 384;
-
 #[component]
 pub fn GalleryPage() -> impl IntoView {
     let query_map = use_query_map();
@@ -196,14 +193,9 @@ pub(crate) fn model_label(models: &[ModelInfo], id: &str) -> String {
         .map_or_else(|| id.to_owned(), |m| m.label.clone())
 }
 
-/// The thumbnail's size for an image's size: the same aspect, at most [`THUMBNAIL_SIDE`].
+/// The thumbnail's size for an image's size, as the server makes it.
 pub(crate) fn thumbnail_size(width: u32, height: u32) -> (u32, u32) {
-    let longest = width.max(height).max(1);
-    if longest <= THUMBNAIL_SIDE {
-        return (width, height);
-    }
-    let scale = |v: u32| (u64::from(v) * u64::from(THUMBNAIL_SIDE) / u64::from(longest)).max(1);
-    (scale(width) as u32, scale(height) as u32)
+    protocol::fit_within(width, height, protocol::THUMBNAIL_SIDE)
 }
 
 /// A failure to load, in the page's own design.

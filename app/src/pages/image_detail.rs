@@ -210,10 +210,7 @@ fn short(text: &str, max: usize) -> String {
 
 /// No such image: a designed 404.
 fn missing() -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(http::StatusCode::NOT_FOUND);
-    }
+    crate::pages::not_found::respond_not_found();
     view! {
         <Title text="Image not found" />
         <section class="empty-state" data-testid="image-not-found">

@@ -4,7 +4,7 @@ mod editor;
 mod gallery;
 mod home;
 mod image_detail;
-mod not_found;
+pub(crate) mod not_found;
 
 pub use editor::EditorPage;
 pub use gallery::GalleryPage;

@@ -6,10 +6,7 @@ use leptos_router::components::A;
 
 #[component]
 pub fn NotFoundPage() -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(http_status_not_found());
-    }
+    respond_not_found();
 
     view! {
         <Title text="Page not found" />
@@ -25,7 +22,10 @@ pub fn NotFoundPage() -> impl IntoView {
     }
 }
 
-#[cfg(feature = "ssr")]
-fn http_status_not_found() -> http::StatusCode {
-    http::StatusCode::NOT_FOUND
+/// Sets the current page's status to 404 (on the server; nothing in the browser).
+pub(crate) fn respond_not_found() {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
 }

@@ -55,7 +55,7 @@ pub fn EditorPage() -> impl IntoView {
     // `/editor?source={id}` opens a stored image (from the gallery) as the source.
     let stored = use_query_map()
         .with_untracked(|q| q.get("source"))
-        .filter(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()));
+        .filter(|id| protocol::is_image_id(id));
     let initial: Vec<Source> = stored
         .into_iter()
         .map(|id| Source {
