@@ -114,9 +114,20 @@ ensure_build_tools() {
   export PATH="$ROOT/tools/node_modules/.bin:$PATH"
 }
 
+# A cold `test` writes about 10 GiB (debug and release builds, wasm, browser profiles); a full
+# disk shows up much later as a linker "Bus error", so say it now.
+warn_if_disk_low() {
+  local free_kib
+  free_kib=$(df -Pk "$ROOT" | awk 'NR == 2 { print $4 }')
+  if ((free_kib < 12 * 1024 * 1024)); then
+    say "warning: only $((free_kib / 1024 / 1024)) GiB free on the disk of $ROOT; a cold test run needs about 12 GiB (cargo clean frees the old builds)"
+  fi
+}
+
 ensure_build_tools
 case $task in
   test)
+    warn_if_disk_low
     ensure_npm_packages end2end
     ensure_chromium
     ensure_python_sdk
