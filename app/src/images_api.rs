@@ -42,11 +42,7 @@ pub(crate) mod ssr {
     use protocol::{ErrorKind, ImageResult, UserError};
 
     use crate::error::AppError;
-
-    /// Most bytes an edit upload may carry: the engine's request limit plus form overhead.
-    const MAX_UPLOAD_BYTES: usize = 80 * 1024 * 1024 + 64 * 1024;
-    /// Most bytes a text field may carry.
-    const MAX_FIELD_BYTES: usize = 64 * 1024;
+    use crate::upload::{UploadLimits, read_edit_form};
 
     pub fn studio() -> Result<Studio, AppError> {
         use_context::<Studio>().ok_or_else(|| {
@@ -107,69 +103,26 @@ pub(crate) mod ssr {
         AppError(user).respond()
     }
 
-    fn bad(message: impl Into<String>) -> AppError {
-        fail(UserError::new(ErrorKind::BadRequest, message))
-    }
-
-    /// Reads the multipart upload into an edit job, with a cap on every field and the total.
+    /// Reads the multipart upload into an edit job (`crate::upload` caps every field), then
+    /// puts the stored image named by `source_id`, if any, first.
     pub async fn read_edit(data: MultipartData, studio: &Studio) -> Result<EditJob, AppError> {
-        let Some(mut form) = data.into_inner() else {
-            return Err(bad("The upload could not be read."));
+        let Some(form) = data.into_inner() else {
+            return Err(fail(UserError::new(
+                ErrorKind::BadRequest,
+                "The upload could not be read. Try again.",
+            )));
         };
+        let form = read_edit_form(form, &UploadLimits::default())
+            .await
+            .map_err(fail)?;
         let mut job = EditJob {
-            images: Vec::new(),
-            mask: None,
-            prompt: String::new(),
-            model: String::new(),
+            images: form.images,
+            mask: form.mask,
+            prompt: form.prompt,
+            model: form.model,
             parent_id: None,
         };
-        let mut source_id: Option<String> = None;
-        let mut total = 0usize;
-        loop {
-            let field = match form.next_field().await {
-                Ok(Some(field)) => field,
-                Ok(None) => break,
-                Err(_) => return Err(bad("The upload was cut off or malformed. Try again.")),
-            };
-            let name = field.name().unwrap_or_default().to_owned();
-            let cap = if matches!(name.as_str(), "image" | "mask") {
-                MAX_UPLOAD_BYTES
-            } else {
-                MAX_FIELD_BYTES
-            };
-            let mut bytes = Vec::new();
-            let mut field = field;
-            loop {
-                match field.chunk().await {
-                    Ok(Some(chunk)) => {
-                        total += chunk.len();
-                        if bytes.len() + chunk.len() > cap || total > MAX_UPLOAD_BYTES {
-                            return Err(fail(UserError::new(
-                                ErrorKind::TooLarge,
-                                "The upload is too large: at most 80 MB of images per edit. Send fewer or smaller images.",
-                            )));
-                        }
-                        bytes.extend_from_slice(&chunk);
-                    }
-                    Ok(None) => break,
-                    Err(_) => return Err(bad("The upload was cut off or malformed. Try again.")),
-                }
-            }
-            let text = || {
-                String::from_utf8(bytes.clone())
-                    .map_err(|_| bad(format!("The field {name} is not text.")))
-            };
-            match name.as_str() {
-                "image" => job.images.push(bytes),
-                "mask" if !bytes.is_empty() => job.mask = Some(bytes),
-                "mask" => {}
-                "prompt" => job.prompt = text()?,
-                "model" => job.model = text()?,
-                "source_id" => source_id = Some(text()?).filter(|s| !s.is_empty()),
-                other => return Err(bad(format!("Unexpected field {other:?} in the upload."))),
-            }
-        }
-        if let Some(id) = source_id {
+        if let Some(id) = form.source_id {
             let store = studio.store().clone();
             let lookup = id.clone();
             let source = tokio::task::spawn_blocking(move || {

@@ -12,6 +12,8 @@ mod layout;
 mod pages;
 pub mod security;
 pub mod server_info;
+#[cfg(feature = "ssr")]
+pub mod upload;
 
 use leptos::prelude::*;
 use leptos_meta::{Link, Meta, MetaTags, Stylesheet, Title, provide_meta_context};
