@@ -15,7 +15,7 @@ use crate::{
     composite::composite,
     error::InputError,
     input::{self, InputLimits, SourceImage},
-    mask::Mask,
+    mask::{Mask, Weights},
     resize::{REDUCE, fit_within, scaled},
 };
 
@@ -31,6 +31,8 @@ pub struct PreparedEdit {
     /// The image to edit, full resolution, orientation applied.
     pub source: DynamicImage,
     pub mask: Mask,
+    /// The mask's blend weights, feathered: ready before the answer, which they do not need.
+    pub weights: Weights,
     /// Further reference images, sent along as they are.
     pub references: Vec<DynamicImage>,
 }
@@ -44,52 +46,81 @@ pub struct UpstreamImages {
 }
 
 /// Decodes the upload: the source first, then references; the mask (a whole-image edit when
-/// there is none) must be the source's size.
+/// there is none) must be the source's size, and is feathered by `feather` pixels.
+///
+/// The mask is decoded and feathered on a second thread while this one decodes the source:
+/// its expected size comes from the source's header, so neither waits for the other.
 pub fn prepare(
     images: &[Vec<u8>],
     mask: Option<&[u8]>,
     limits: &InputLimits,
+    feather: u32,
 ) -> Result<PreparedEdit, InputError> {
-    let mut decoded = images
+    let (first, rest) = images.split_first().ok_or(InputError::NoImage)?;
+    let (w, h) = input::decoded_dimensions(first, limits)?;
+    let (source, mask) = std::thread::scope(|scope| {
+        let mask_work = scope.spawn(move || {
+            let mask = match mask {
+                Some(bytes) => Mask::decode(bytes, w, h, limits)?,
+                None => Mask::full(w, h),
+            };
+            let weights = mask.weights(feather);
+            Ok::<_, InputError>((mask, weights))
+        });
+        let source = input::decode(first, limits).map(|s: SourceImage| s.pixels);
+        // A panic on the mask's thread is a bug; it surfaces here as one.
+        let mask = mask_work
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (source, mask)
+    });
+    let source = source?;
+    let (mask, weights) = mask?;
+    let references = rest
         .iter()
-        .map(|bytes| input::decode(bytes, limits).map(|s: SourceImage| s.pixels))
-        .collect::<Result<Vec<_>, _>>()?
-        .into_iter();
-    let source = decoded.next().ok_or(InputError::NoImage)?;
-    let (w, h) = (source.width(), source.height());
-    let mask = match mask {
-        Some(bytes) => Mask::decode(bytes, w, h, limits)?,
-        None => Mask::full(w, h),
-    };
+        .map(|bytes| input::decode(bytes, limits).map(|s| s.pixels))
+        .collect::<Result<_, _>>()?;
     Ok(PreparedEdit {
         source,
         mask,
-        references: decoded.collect(),
+        weights,
+        references,
     })
 }
 
 impl PreparedEdit {
     /// The copies sent to Gemini: source and mask scaled alike to at most [`UPSTREAM_SIDE`],
-    /// references likewise. Pixels only: nothing of the uploaded files' metadata.
+    /// references likewise. Pixels only: nothing of the uploaded files' metadata. The mask's
+    /// copy is made on a second thread beside the source's.
     pub fn upstream_images(&self) -> Result<UpstreamImages, ResizeError> {
-        let mask = DynamicImage::ImageLuma8(self.mask.painted().clone());
-        Ok(UpstreamImages {
-            source: upstream_copy(&self.source, REDUCE)?,
-            // Nearest keeps the mask black and white.
-            mask: upstream_copy(&mask, ResizeAlg::Nearest)?,
-            references: self
+        std::thread::scope(|scope| {
+            let mask = scope.spawn(|| {
+                let mask = DynamicImage::ImageLuma8(self.mask.painted().clone());
+                // Nearest keeps the mask black and white.
+                upstream_copy(&mask, ResizeAlg::Nearest)
+            });
+            let source = upstream_copy(&self.source, REDUCE);
+            let references = self
                 .references
                 .iter()
                 .map(|image| upstream_copy(image, REDUCE))
-                .collect::<Result<_, _>>()?,
+                .collect::<Result<_, _>>();
+            let mask = mask
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            Ok(UpstreamImages {
+                source: source?,
+                mask: mask?,
+                references: references?,
+            })
         })
     }
 
-    /// Lays the model's answer into the source through the mask, feathered by `feather`
-    /// pixels: outside the mask the result is the source, pixel for pixel.
-    pub fn apply(self, answer: &DynamicImage, feather: u32) -> Result<DynamicImage, ResizeError> {
+    /// Lays the model's answer into the source through the feathered mask: outside the mask
+    /// the result is the source, pixel for pixel.
+    pub fn apply(self, answer: &DynamicImage) -> Result<DynamicImage, ResizeError> {
         let mut out = self.source;
-        composite(&mut out, answer, &self.mask.weights(feather))?;
+        composite(&mut out, answer, &self.weights)?;
         Ok(out)
     }
 }
@@ -126,7 +157,7 @@ mod tests {
             1000,
             |x, _| Luma([if x < 2000 { 255 } else { 0 }]),
         )));
-        let prepared = prepare(&[big], Some(&mask), &limits).unwrap();
+        let prepared = prepare(&[big], Some(&mask), &limits, 4).unwrap();
         let sent = prepared.upstream_images().unwrap();
         let source = image::load_from_memory(&sent.source).unwrap();
         let mask = image::load_from_memory(&sent.mask).unwrap().to_luma8();
@@ -140,7 +171,7 @@ mod tests {
             48,
             Rgb([1, 2, 3]),
         )));
-        let sent = prepare(&[small], None, &limits)
+        let sent = prepare(&[small], None, &limits, 4)
             .unwrap()
             .upstream_images()
             .unwrap();
@@ -156,15 +187,15 @@ mod tests {
             8,
             Rgb([1, 2, 3]),
         )));
-        let prepared = prepare(&[src], None, &limits).unwrap();
+        let prepared = prepare(&[src], None, &limits, 4).unwrap();
         let answer = DynamicImage::ImageRgb8(RgbImage::from_pixel(16, 16, Rgb([9, 9, 9])));
-        let out = prepared.apply(&answer, 4).unwrap().to_rgb8();
+        let out = prepared.apply(&answer).unwrap().to_rgb8();
         assert!(
             out.pixels().all(|p| p.0 == [9, 9, 9]),
             "every pixel takes the edit"
         );
         assert_eq!(
-            prepare(&[], None, &limits).unwrap_err(),
+            prepare(&[], None, &limits, 4).unwrap_err(),
             InputError::NoImage
         );
     }

@@ -69,6 +69,27 @@ pub fn check_request_size(
 
 /// Decodes one uploaded image within `limits`.
 pub fn decode(bytes: &[u8], limits: &InputLimits) -> Result<SourceImage, InputError> {
+    let format = accepted_format(bytes, limits)?;
+    let pixels = decode_as(bytes, codec(format), limits)?;
+    Ok(SourceImage { pixels, format })
+}
+
+/// What [`decode`] would make of the image's size, orientation applied, from its header
+/// alone: the same checks and refusals, without decoding a pixel.
+pub fn decoded_dimensions(bytes: &[u8], limits: &InputLimits) -> Result<(u32, u32), InputError> {
+    let format = accepted_format(bytes, limits)?;
+    let (_, (width, height), orientation) = open(bytes, codec(format), limits)?;
+    Ok(match orientation {
+        Orientation::Rotate90
+        | Orientation::Rotate270
+        | Orientation::Rotate90FlipH
+        | Orientation::Rotate270FlipH => (height, width),
+        _ => (width, height),
+    })
+}
+
+/// The format of an upload, by its magic bytes, if it is within the byte limit and one taken.
+fn accepted_format(bytes: &[u8], limits: &InputLimits) -> Result<ImageFormat, InputError> {
     if bytes.len() > limits.max_image_bytes {
         return Err(InputError::TooManyBytes {
             bytes: bytes.len(),
@@ -76,18 +97,21 @@ pub fn decode(bytes: &[u8], limits: &InputLimits) -> Result<SourceImage, InputEr
         });
     }
     let format = sniff(bytes).ok_or(InputError::NotAnImage)?;
-    let codec = match format {
-        ImageFormat::Png => image::ImageFormat::Png,
+    match format {
+        ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::Webp => Ok(format),
+        other => Err(InputError::UnsupportedFormat {
+            found: other.name(),
+        }),
+    }
+}
+
+/// The decoder for a format that [`accepted_format`] let through (PNG otherwise).
+fn codec(format: ImageFormat) -> image::ImageFormat {
+    match format {
         ImageFormat::Jpeg => image::ImageFormat::Jpeg,
         ImageFormat::Webp => image::ImageFormat::WebP,
-        other => {
-            return Err(InputError::UnsupportedFormat {
-                found: other.name(),
-            });
-        }
-    };
-    let pixels = decode_as(bytes, codec, limits)?;
-    Ok(SourceImage { pixels, format })
+        _ => image::ImageFormat::Png,
+    }
 }
 
 /// Decodes `bytes` as `codec`, refusing an image over the pixel limit before it allocates.
@@ -96,21 +120,24 @@ pub(crate) fn decode_as(
     codec: image::ImageFormat,
     limits: &InputLimits,
 ) -> Result<DynamicImage, InputError> {
-    let corrupt = |e: image::ImageError| match e {
-        image::ImageError::Limits(_) => InputError::TooManyPixels {
-            width: 0,
-            height: 0,
-            limit: limits.max_pixels,
-        },
-        other => InputError::Corrupt {
-            detail: other.to_string(),
-        },
-    };
+    let (decoder, _, orientation) = open(bytes, codec, limits)?;
+    let mut pixels = DynamicImage::from_decoder(decoder).map_err(|e| corrupt(e, limits))?;
+    pixels.apply_orientation(orientation);
+    Ok(pixels)
+}
+
+/// A decoder past the header, with the stored size and the orientation to apply; an image
+/// with no pixels or over the pixel limit is refused here, before anything is allocated.
+fn open<'a>(
+    bytes: &'a [u8],
+    codec: image::ImageFormat,
+    limits: &InputLimits,
+) -> Result<(impl ImageDecoder + 'a, (u32, u32), Orientation), InputError> {
     let mut reader = ImageReader::with_format(Cursor::new(bytes), codec);
     let mut decode_limits = image::Limits::default();
     decode_limits.max_alloc = Some(limits.max_decode_bytes);
     reader.limits(decode_limits);
-    let mut decoder = reader.into_decoder().map_err(corrupt)?;
+    let mut decoder = reader.into_decoder().map_err(|e| corrupt(e, limits))?;
     let (width, height) = decoder.dimensions();
     if width == 0 || height == 0 {
         return Err(InputError::Corrupt {
@@ -125,9 +152,20 @@ pub(crate) fn decode_as(
         });
     }
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
-    let mut pixels = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
-    pixels.apply_orientation(orientation);
-    Ok(pixels)
+    Ok((decoder, (width, height), orientation))
+}
+
+fn corrupt(e: image::ImageError, limits: &InputLimits) -> InputError {
+    match e {
+        image::ImageError::Limits(_) => InputError::TooManyPixels {
+            width: 0,
+            height: 0,
+            limit: limits.max_pixels,
+        },
+        other => InputError::Corrupt {
+            detail: other.to_string(),
+        },
+    }
 }
 
 /// The pixels as a PNG with nothing but pixels in it: what is sent onward.
@@ -295,6 +333,39 @@ mod tests {
         let jpeg = jpeg_with_exif(8, 4, &exif_block(6));
         let img = decode(&jpeg, &InputLimits::default()).unwrap();
         assert_eq!((img.width(), img.height()), (4, 8));
+    }
+
+    #[test]
+    fn decoded_dimensions_are_what_decode_makes_orientation_included() {
+        let limits = InputLimits::default();
+        for orientation in 1..=8 {
+            let jpeg = jpeg_with_exif(8, 4, &exif_block(orientation));
+            let img = decode(&jpeg, &limits).unwrap();
+            assert_eq!(
+                decoded_dimensions(&jpeg, &limits).unwrap(),
+                (img.width(), img.height()),
+                "orientation {orientation}"
+            );
+        }
+        let tall = [5, 6, 7, 8]
+            .map(|o| decoded_dimensions(&jpeg_with_exif(8, 4, &exif_block(o)), &limits));
+        assert!(tall.iter().all(|d| *d == Ok((4, 8))), "{tall:?}");
+        // The same refusals, from the header alone.
+        let mut bomb = png(1, 1);
+        bomb[16..20].copy_from_slice(&60_000u32.to_be_bytes());
+        bomb[20..24].copy_from_slice(&60_000u32.to_be_bytes());
+        let crc = crc32(&bomb[12..29]);
+        bomb[29..33].copy_from_slice(&crc.to_be_bytes());
+        for bytes in [
+            &bomb[..],
+            &b"GIF89a\x01\0\x01\0\0\0\0;"[..],
+            &b"just some text"[..],
+        ] {
+            assert_eq!(
+                decoded_dimensions(bytes, &limits).unwrap_err(),
+                decode(bytes, &limits).unwrap_err()
+            );
+        }
     }
 
     #[test]

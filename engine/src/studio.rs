@@ -303,8 +303,9 @@ impl Studio {
         )?;
 
         let limits = self.limits.clone();
+        let feather = self.feather;
         let (prepared, upstream) = blocking(move || {
-            let prepared = edit::prepare(&job.images, job.mask.as_deref(), &limits)?;
+            let prepared = edit::prepare(&job.images, job.mask.as_deref(), &limits, feather)?;
             let upstream = prepared.upstream_images().map_err(JobError::image)?;
             Ok((prepared, upstream))
         })
@@ -343,12 +344,9 @@ impl Studio {
             &generation.usage,
             generation.cost_usd,
         );
-        let feather = self.feather;
         let record = blocking(move || {
             let answer = decode_answer(&image.bytes, &limits)?;
-            let out = prepared
-                .apply(&answer.pixels, feather)
-                .map_err(JobError::image)?;
+            let out = prepared.apply(&answer.pixels).map_err(JobError::image)?;
             Ok(store.put(finish(new, &out))?)
         })
         .await?;
@@ -567,10 +565,19 @@ fn metadata(
 }
 
 /// Fills in the file (a lossless PNG), thumbnail and size of a record about to be stored.
+/// The thumbnail is made on a second thread while this one encodes the PNG.
 pub fn finish(mut new: NewImage, pixels: &DynamicImage) -> NewImage {
-    new.bytes = input::clean_png(pixels);
+    let (png, thumbnail) = std::thread::scope(|scope| {
+        let thumbnail = scope.spawn(|| thumbnail(pixels));
+        let png = input::clean_png(pixels);
+        let thumbnail = thumbnail
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (png, thumbnail)
+    });
+    new.bytes = png;
     new.mime = "image/png";
-    new.thumbnail_webp = thumbnail(pixels);
+    new.thumbnail_webp = thumbnail;
     new.width = pixels.width();
     new.height = pixels.height();
     new
@@ -579,13 +586,21 @@ pub fn finish(mut new: NewImage, pixels: &DynamicImage) -> NewImage {
 /// A lossless WebP no larger than [`THUMBNAIL_SIDE`] on its longer side.
 pub fn thumbnail(pixels: &DynamicImage) -> Vec<u8> {
     let (w, h) = resize::fit_within(pixels.width(), pixels.height(), THUMBNAIL_SIDE);
-    // WebP takes 8-bit RGB or RGBA.
-    let pixels = if pixels.color().has_alpha() {
-        DynamicImage::ImageRgba8(pixels.to_rgba8())
-    } else {
-        DynamicImage::ImageRgb8(pixels.to_rgb8())
+    // WebP takes 8-bit RGB or RGBA; anything else is converted (edits keep 8-bit RGB(A), so
+    // this copy is rare).
+    let converted;
+    let pixels = match pixels {
+        DynamicImage::ImageRgb8(_) | DynamicImage::ImageRgba8(_) => pixels,
+        other if other.color().has_alpha() => {
+            converted = DynamicImage::ImageRgba8(other.to_rgba8());
+            &converted
+        }
+        other => {
+            converted = DynamicImage::ImageRgb8(other.to_rgb8());
+            &converted
+        }
     };
-    let small = resize::scaled(&pixels, w, h, resize::REDUCE).unwrap_or_else(|_| {
+    let small = resize::scaled(pixels, w, h, resize::REDUCE).unwrap_or_else(|_| {
         // Same layout in and out: cannot fail, but `image`'s own filter would do.
         pixels.thumbnail(w, h)
     });
