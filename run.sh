@@ -114,13 +114,13 @@ ensure_build_tools() {
   export PATH="$ROOT/tools/node_modules/.bin:$PATH"
 }
 
-# A cold `test` writes about 10 GiB (debug and release builds, wasm, browser profiles); a full
-# disk shows up much later as a linker "Bus error", so say it now.
+# A cold `test` writes about 5 GiB (debug and release builds, wasm, browser profiles), more
+# once builds pile up; a full disk shows up much later as a linker "Bus error", so say it now.
 warn_if_disk_low() {
   local free_kib
   free_kib=$(df -Pk "$ROOT" | awk 'NR == 2 { print $4 }')
-  if ((free_kib < 12 * 1024 * 1024)); then
-    say "warning: only $((free_kib / 1024 / 1024)) GiB free on the disk of $ROOT; a cold test run needs about 12 GiB (cargo clean frees the old builds)"
+  if ((free_kib < 8 * 1024 * 1024)); then
+    say "warning: only $((free_kib / 1024 / 1024)) GiB free on the disk of $ROOT; a cold test run writes about 5 GiB and needs room to link (cargo clean frees old builds)"
   fi
 }
 
