@@ -546,21 +546,14 @@ fn metadata(
     cost_usd: Option<f64>,
 ) -> NewImage {
     NewImage {
-        bytes: Vec::new(),
-        mime: "image/png",
-        thumbnail_webp: Vec::new(),
-        width: 0,
-        height: 0,
         parent_id,
-        kind,
-        prompt,
-        model: model.to_owned(),
         aspect_ratio,
         image_size,
         prompt_tokens: usage.prompt_tokens,
         output_tokens: usage.output_tokens,
         thoughts_tokens: usage.thoughts_tokens,
         cost_usd,
+        ..NewImage::new(kind, prompt, model)
     }
 }
 

@@ -110,27 +110,22 @@ fn fill(store: &dyn ImageStore, from: usize, to: usize) {
         } else {
             format!("a {word} at dusk, picture {seq}, in watercolour with soft light")
         };
+        let kind = if seq % 3 == 0 {
+            Kind::Edited
+        } else {
+            Kind::Generated
+        };
         store
             .put(NewImage {
                 bytes: b"\x89PNG shared bench bytes".to_vec(),
-                mime: "image/png",
                 thumbnail_webp: b"RIFF shared".to_vec(),
                 width: 1024,
                 height: 1024,
-                parent_id: None,
-                kind: if seq % 3 == 0 {
-                    Kind::Edited
-                } else {
-                    Kind::Generated
-                },
-                prompt,
-                model: "gemini-3.1-flash-image".into(),
                 aspect_ratio: Some("1:1".into()),
-                image_size: None,
                 prompt_tokens: 12,
                 output_tokens: 1120,
-                thoughts_tokens: 0,
                 cost_usd: Some(0.067),
+                ..NewImage::new(kind, prompt, "gemini-3.1-flash-image")
             })
             .expect("stored");
     }

@@ -19,24 +19,14 @@ fn put(
     seed: u8,
 ) -> ImageRecord {
     let pixels = DynamicImage::ImageRgb8(RgbImage::from_pixel(8, 6, Rgb([seed, 1, 2])));
-    let mut new = NewImage {
-        bytes: Vec::new(),
-        mime: "image/png",
-        thumbnail_webp: Vec::new(),
-        width: 0,
-        height: 0,
+    let new = NewImage {
         parent_id: parent.map(|p| p.id.clone()),
-        kind,
-        prompt: prompt.into(),
-        model: "gemini-3.1-flash-image".into(),
-        aspect_ratio: None,
-        image_size: None,
         prompt_tokens: 10,
         output_tokens: 1120,
-        thoughts_tokens: 0,
         cost_usd: Some(0.067),
+        ..NewImage::new(kind, prompt, "gemini-3.1-flash-image")
     };
-    new = engine::studio::finish(new, &pixels);
+    let new = engine::studio::finish(new, &pixels);
     std::thread::sleep(std::time::Duration::from_millis(2));
     app.state.studio.store().put(new).unwrap()
 }

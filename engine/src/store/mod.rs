@@ -68,6 +68,31 @@ pub struct NewImage {
     pub cost_usd: Option<f64>,
 }
 
+impl NewImage {
+    /// What is known before any pixels: how the image came to be, from what prompt, by which
+    /// model. Everything else starts empty; set what applies, and `studio::finish` adds the
+    /// files and the size.
+    pub fn new(kind: Kind, prompt: impl Into<String>, model: impl Into<String>) -> Self {
+        Self {
+            bytes: Vec::new(),
+            mime: "image/png",
+            thumbnail_webp: Vec::new(),
+            width: 0,
+            height: 0,
+            parent_id: None,
+            kind,
+            prompt: prompt.into(),
+            model: model.into(),
+            aspect_ratio: None,
+            image_size: None,
+            prompt_tokens: 0,
+            output_tokens: 0,
+            thoughts_tokens: 0,
+            cost_usd: None,
+        }
+    }
+}
+
 /// A stored image's metadata.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImageRecord {

@@ -591,20 +591,15 @@ mod tests {
     fn new_image(bytes: &[u8], prompt: &str) -> NewImage {
         NewImage {
             bytes: bytes.to_vec(),
-            mime: "image/png",
             thumbnail_webp: [b"RIFF-thumb-", bytes].concat(),
             width: 4,
             height: 3,
-            parent_id: None,
-            kind: Kind::Generated,
-            prompt: prompt.into(),
-            model: "gemini-3.1-flash-image".into(),
             aspect_ratio: Some("4:3".into()),
-            image_size: None,
             prompt_tokens: 5,
             output_tokens: 1120,
             thoughts_tokens: 200,
             cost_usd: Some(0.0792),
+            ..NewImage::new(Kind::Generated, prompt, "gemini-3.1-flash-image")
         }
     }
 

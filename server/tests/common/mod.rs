@@ -146,23 +146,11 @@ impl TestApp {
     pub fn store_image(&self, prompt: &str) -> String {
         let pixels = image::DynamicImage::ImageRgb8(image::RgbImage::new(4, 4));
         let new = engine::studio::finish(
-            engine::store::NewImage {
-                bytes: Vec::new(),
-                mime: "image/png",
-                thumbnail_webp: Vec::new(),
-                width: 0,
-                height: 0,
-                parent_id: None,
-                kind: engine::store::Kind::Generated,
-                prompt: prompt.into(),
-                model: "gemini-3.1-flash-image".into(),
-                aspect_ratio: None,
-                image_size: None,
-                prompt_tokens: 0,
-                output_tokens: 0,
-                thoughts_tokens: 0,
-                cost_usd: None,
-            },
+            engine::store::NewImage::new(
+                engine::store::Kind::Generated,
+                prompt,
+                "gemini-3.1-flash-image",
+            ),
             &pixels,
         );
         self.state.studio.store().put(new).unwrap().id
