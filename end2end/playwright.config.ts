@@ -100,9 +100,10 @@ export default defineConfig({
       env: {
         GEMFLASH_ADDR: `127.0.0.1:${port}`,
         GEMFLASH_DATA_DIR: dataDir,
-        // Every test runs from 127.0.0.1: one client as far as the rate limit can tell. The
-        // limit has router tests of its own.
+        // Every test runs from 127.0.0.1: one client as far as the rate limit and the job cap
+        // can tell. Both have router tests of their own.
         GEMFLASH_RATE_LIMIT_PER_MINUTE: '0',
+        GEMFLASH_MAX_JOBS_PER_CLIENT: '64',
         LEPTOS_SITE_ROOT: 'target/site',
         LEPTOS_ENV: 'PROD',
         // An empty key means "no key": the suite always runs against the simulator, whatever

@@ -1,5 +1,11 @@
 //! The error type of every server function: a [`protocol::UserError`] that crosses the wire as
 //! JSON, so the browser gets a stable kind and a sentence to show, never internal detail.
+//!
+//! On the server, errors of the layers below convert into it with `?`: the conversion picks
+//! the sentence (by kind, never from upstream or internal text) and writes the log line
+//! (internal failures at error level, with their detail; refusals as metadata). The HTTP
+//! status and `Retry-After` follow from the kind, set in one place by the server
+//! (`server::errors`); no server function sets them.
 
 use leptos::server_fn::{
     codec::JsonEncoding,
@@ -30,23 +36,6 @@ impl AppError {
     pub fn message(&self) -> &str {
         &self.0.message
     }
-
-    /// Sets the current response's status (and `Retry-After`) from the error's kind, and
-    /// returns the error for the body. Server functions answer with this.
-    #[cfg(feature = "ssr")]
-    pub fn respond(self) -> Self {
-        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-            let status = http::StatusCode::from_u16(self.0.kind.http_status())
-                .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
-            response.set_status(status);
-            if let Some(secs) = self.0.retry_after_secs
-                && let Ok(value) = http::HeaderValue::from_str(&secs.to_string())
-            {
-                response.insert_header(http::header::RETRY_AFTER, value);
-            }
-        }
-        self
-    }
 }
 
 impl FromServerFnError for AppError {
@@ -72,6 +61,35 @@ impl FromServerFnError for AppError {
             ),
             _ => Self::internal(),
         }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<engine::studio::JobError> for AppError {
+    fn from(error: engine::studio::JobError) -> Self {
+        use engine::studio::JobError;
+        let user = error.to_user_error();
+        match &error {
+            e if e.is_internal() => tracing::error!(error = %e, "image job failed"),
+            // The kind only: upstream detail was logged, scrubbed, where the call was made.
+            JobError::Gemini(e) => tracing::warn!(outcome = e.kind(), "image job refused upstream"),
+            _ => tracing::info!(outcome = ?user.kind, "image job refused"),
+        }
+        Self(user)
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<engine::store::StoreError> for AppError {
+    fn from(error: engine::store::StoreError) -> Self {
+        engine::studio::JobError::from(error).into()
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<engine::memory::MemoryError> for AppError {
+    fn from(error: engine::memory::MemoryError) -> Self {
+        engine::studio::JobError::from(error).into()
     }
 }
 

@@ -3,7 +3,8 @@
 //! JavaScript off its form posts and the server redirects back to the gallery).
 //!
 //! They read the engine's store through the `Studio` in the request's context, off the async
-//! threads. Store failures are logged and answered with a generic sentence.
+//! threads ([`engine::store::StoreHandle::run`]). A store failure converts into a generic
+//! sentence and a log line; the status follows from the error's kind.
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -16,7 +17,7 @@ use crate::error::AppError;
 pub async fn list_gallery(query: GalleryQuery) -> Result<GalleryPage, AppError> {
     let store = ssr::store()?;
     let (list, notices) = ssr::to_list_query(&query);
-    let page = ssr::blocking(move || store.list(&list)).await?;
+    let page = store.run(move |s| s.list(&list)).await?;
     Ok(GalleryPage {
         items: page.items.iter().map(ssr::item).collect(),
         older: page.older.map(|p| p.token()),
@@ -32,7 +33,7 @@ pub async fn get_image_detail(id: String) -> Result<Option<ImageDetail>, AppErro
         return Ok(None);
     }
     let store = ssr::store()?;
-    let Some(lineage) = ssr::blocking(move || store.lineage(&id)).await? else {
+    let Some(lineage) = store.run(move |s| s.lineage(&id)).await? else {
         return Ok(None);
     };
     Ok(Some(ssr::detail(&lineage)))
@@ -51,7 +52,7 @@ pub async fn delete_image(id: String) -> Result<(), AppError> {
         ));
     }
     let store = ssr::store()?;
-    let deleted = ssr::blocking(move || store.delete(&id)).await?;
+    let deleted = store.run(move |s| s.delete(&id)).await?;
     match deleted {
         Some(record) => {
             tracing::info!(
@@ -62,19 +63,17 @@ pub async fn delete_image(id: String) -> Result<(), AppError> {
             leptos_axum::redirect("/gallery?deleted=1");
             Ok(())
         }
-        None => {
-            Err(AppError::new(ErrorKind::NotFound, "This image was already deleted.").respond())
-        }
+        None => Err(AppError::new(
+            ErrorKind::NotFound,
+            "This image was already deleted.",
+        )),
     }
 }
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    use std::sync::Arc;
-
     use engine::store::{
-        Ancestor, Cursor, ImageRecord, ImageStore, Kind, Lineage, ListQuery, StoreError,
-        query::Position,
+        Ancestor, Cursor, ImageRecord, Kind, Lineage, ListQuery, StoreHandle, query::Position,
     };
     use protocol::{
         GALLERY_PAGE_SIZE, GalleryItem, GalleryQuery, ImageDetail, ImageKind, LineageEntry,
@@ -86,25 +85,8 @@ mod ssr {
     /// Longest search text used; the rest is ignored.
     const MAX_SEARCH_CHARS: usize = 200;
 
-    pub fn store() -> Result<Arc<dyn ImageStore>, AppError> {
+    pub fn store() -> Result<StoreHandle, AppError> {
         crate::images_api::ssr::studio().map(|studio| studio.store().clone())
-    }
-
-    /// Runs a store call off the async threads; a failure is logged and answered generically.
-    pub async fn blocking<T: Send + 'static>(
-        f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
-    ) -> Result<T, AppError> {
-        match tokio::task::spawn_blocking(f).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(e)) => {
-                tracing::error!(error = %e, "gallery store call failed");
-                Err(AppError::internal().respond())
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "gallery store task failed");
-                Err(AppError::internal().respond())
-            }
-        }
     }
 
     /// The store's query for a page's URL, and a sentence for each value that was ignored.

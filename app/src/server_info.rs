@@ -25,10 +25,23 @@ pub async fn get_server_info() -> Result<ServerInfo, AppError> {
     {
         leptos_axum::redirect("/");
     }
-    use_context::<ServerInfo>().ok_or_else(|| {
+    let mut info = use_context::<ServerInfo>().ok_or_else(|| {
         tracing::error!("ServerInfo was not provided to the Leptos context");
         AppError::internal()
-    })
+    })?;
+    // How full the store is changes; the rest is fixed at start-up.
+    if let Some(studio) = use_context::<engine::studio::Studio>() {
+        match studio.store().run(|s| s.usage()).await {
+            Ok(usage) => {
+                info.storage = Some(protocol::StorageInfo {
+                    used_bytes: usage.used_bytes,
+                    quota_bytes: usage.quota_bytes,
+                });
+            }
+            Err(e) => tracing::error!(error = %e, "the store's usage could not be read"),
+        }
+    }
+    Ok(info)
 }
 
 /// The shared resource holding the server's configuration.

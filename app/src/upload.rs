@@ -19,12 +19,13 @@ pub struct UploadLimits {
 }
 
 impl Default for UploadLimits {
-    /// The engine's request limit (80 MB of images) plus room for the text fields.
+    /// The shared request limit (`protocol::limits`) plus room for the text fields.
     fn default() -> Self {
+        let room = 64 * 1024;
         Self {
-            max_file_bytes: 80 * 1024 * 1024 + 64 * 1024,
-            max_text_bytes: 64 * 1024,
-            max_total_bytes: 80 * 1024 * 1024 + 64 * 1024,
+            max_file_bytes: protocol::limits::MAX_REQUEST_BYTES + room,
+            max_text_bytes: room,
+            max_total_bytes: protocol::limits::MAX_REQUEST_BYTES + room,
         }
     }
 }

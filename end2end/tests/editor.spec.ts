@@ -126,24 +126,26 @@ test.describe('with JavaScript on', () => {
   test('no more images are added than the chosen model takes', async ({ guarded: page, js }) => {
     await open(page, js, '/editor');
     await page.getByTestId('model').selectOption('gemini-3.1-flash-lite-image');
-    await expect(page.getByTestId('sources-count')).toContainText('0 of up to 3');
+    // Lite takes three input images, and the mask is one of them.
+    await expect(page.getByTestId('sources-count')).toContainText('0 of up to 2');
     const png = sourcePng();
     const files = [1, 2, 3, 4, 5].map((i) => ({ name: `photo-${i}.png`, mimeType: 'image/png', buffer: png }));
     await page.getByTestId('file-input').setInputFiles(files);
-    await expect(page.getByTestId('sources').locator('img')).toHaveCount(3);
-    await expect(page.getByTestId('sources-notice')).toContainText('at most 3 images, so 2 were not added');
+    await expect(page.getByTestId('sources').locator('img')).toHaveCount(2);
+    await expect(page.getByTestId('sources-notice')).toContainText('at most 2 images, so 3 were not added');
     await expect(page.getByTestId('file-input')).toBeDisabled();
 
     // A model that takes more leaves room again; going back to one that takes fewer with
     // more loaded asks for some to be removed, and Edit waits.
     await page.getByTestId('model').selectOption('gemini-3.1-flash-image');
-    await page.getByTestId('file-input').setInputFiles(files.slice(0, 2));
+    await page.getByTestId('file-input').setInputFiles(files.slice(0, 3));
     await expect(page.getByTestId('sources').locator('img')).toHaveCount(5);
     await page.getByTestId('model').selectOption('gemini-3.1-flash-lite-image');
-    await expect(page.getByTestId('sources-notice')).toContainText('remove 2 to edit');
+    await expect(page.getByTestId('sources-notice')).toContainText('remove 3 to edit');
     await expect(page.getByTestId('submit')).toBeDisabled();
     await page.getByRole('button', { name: 'Remove photo-1.png' }).first().click();
     await page.getByRole('button', { name: 'Remove photo-2.png' }).first().click();
+    await page.getByRole('button', { name: 'Remove photo-3.png' }).first().click();
     await expect(page.getByTestId('sources-notice')).toHaveCount(0);
     await expect(page.getByTestId('submit')).toBeEnabled();
   });

@@ -8,15 +8,15 @@
 //! slower to encode and to send. The full-resolution source stays here, and the answer is fitted
 //! back onto it.
 
-use fast_image_resize::{ResizeAlg, ResizeError};
+use fast_image_resize::{ResizeAlg, ResizeError, ResizeOptions};
 use image::DynamicImage;
 
 use crate::{
     composite::composite,
     error::InputError,
-    input::{self, InputLimits, SourceImage},
+    input::{self, ImageInfo, InputLimits},
     mask::{Mask, Weights},
-    resize::{REDUCE, fit_within, scaled},
+    resize::{REDUCE, fit_within, resize_into, scaled},
 };
 
 /// Longest side, in pixels, of the copies sent to Gemini. Newer models see an input image
@@ -25,15 +25,22 @@ use crate::{
 /// would cost encoding, upload time and money; the answer's own size is set separately.
 pub const UPSTREAM_SIDE: u32 = 2048;
 
+/// Longest side of a reference image's copy. A reference guides the edit (a style, an object
+/// to bring in); the model takes each input through a fixed token budget, so a larger copy
+/// adds bytes and memory, not detail. Fourteen references at this size are a fifth of what
+/// they would be at [`UPSTREAM_SIDE`].
+pub const REFERENCE_SIDE: u32 = 1024;
+
 /// An edit with its inputs decoded and checked, waiting for the model's answer.
 #[derive(Debug, Clone)]
 pub struct PreparedEdit {
-    /// The image to edit, full resolution, orientation applied.
+    /// The image to edit, full resolution, orientation applied, 8 bits a sample.
     pub source: DynamicImage,
     pub mask: Mask,
     /// The mask's blend weights, feathered: ready before the answer, which they do not need.
     pub weights: Weights,
-    /// Further reference images, sent along as they are.
+    /// Further reference images, already reduced to what goes upstream (at most
+    /// [`REFERENCE_SIDE`]): their full size was never kept.
     pub references: Vec<DynamicImage>,
 }
 
@@ -45,8 +52,175 @@ pub struct UpstreamImages {
     pub references: Vec<Vec<u8>>,
 }
 
-/// Decodes the upload: the source first, then references; the mask (a whole-image edit when
-/// there is none) must be the source's size, and is feathered by `feather` pixels.
+impl UpstreamImages {
+    /// Bytes of every copy.
+    pub fn bytes(&self) -> usize {
+        self.source.len() + self.mask.len() + self.references.iter().map(Vec::len).sum::<usize>()
+    }
+}
+
+/// What compositing needs once the copies are made: the source and the weights.
+#[derive(Debug, Clone)]
+pub struct Compositor {
+    source: DynamicImage,
+    weights: Weights,
+}
+
+/// An edit's images as their headers describe them, checked against every limit (format,
+/// bytes, pixels per image and per request, the mask's size) before anything is decoded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inspected {
+    pub source: ImageInfo,
+    /// The mask's header, when there is a mask.
+    pub mask: Option<ImageInfo>,
+    pub references: Vec<ImageInfo>,
+}
+
+/// Reads every header of an edit and checks it: nothing is decoded, nothing is allocated for
+/// pixels, and a request that could not be decoded within the limits is refused here.
+pub fn inspect(
+    images: &[Vec<u8>],
+    mask: Option<&[u8]>,
+    limits: &InputLimits,
+) -> Result<Inspected, InputError> {
+    let (first, rest) = images.split_first().ok_or(InputError::NoImage)?;
+    let source = input::inspect(first, limits)?;
+    let references = rest
+        .iter()
+        .map(|bytes| input::inspect(bytes, limits))
+        .collect::<Result<Vec<_>, _>>()?;
+    input::check_request_pixels(std::iter::once(&source).chain(&references), limits)?;
+    let mask = match mask {
+        None => None,
+        Some(bytes) => {
+            if gemini::sniff::sniff(bytes) != Some(gemini::sniff::ImageFormat::Png) {
+                return Err(InputError::MaskNotPng);
+            }
+            let info = input::inspect(bytes, limits)?;
+            if (info.width, info.height) != (source.width, source.height) {
+                return Err(InputError::MaskWrongSize {
+                    width: source.width,
+                    height: source.height,
+                    found_w: info.width,
+                    found_h: info.height,
+                });
+            }
+            Some(info)
+        }
+    };
+    Ok(Inspected {
+        source,
+        mask,
+        references,
+    })
+}
+
+/// The most an answer may be: the bytes of Gemini's reply and the pixels of its image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnswerBounds {
+    pub max_response_bytes: usize,
+    pub max_pixels: u64,
+}
+
+impl AnswerBounds {
+    /// Bytes an answer costs from its arrival to its decoded pixels: the body, the image
+    /// bytes decoded from it, and the pixels (RGBA at most).
+    pub fn memory(&self) -> u64 {
+        self.max_response_bytes as u64 * 7 / 4 + self.max_pixels * 4
+    }
+}
+
+/// Slack for the buffers no estimate names (row buffers, encoder state, small copies).
+const SLACK: u64 = 4 * 1024 * 1024;
+
+impl Inspected {
+    /// The most memory the edit holds at once, from the headers: what the job reserves from
+    /// the image-memory budget before it decodes anything. The phases are modelled one by one
+    /// (decoding, the upstream copies, the call, compositing, storing); what lives through all
+    /// of them (the source and the weights) is added to the largest.
+    pub fn memory_needed(&self, answer: AnswerBounds) -> u64 {
+        let src = &self.source;
+        let p = src.pixels();
+        let c = u64::from(src.channels);
+        let copy_px = |info: &ImageInfo, side: u32| {
+            let (w, h) = fit_within(info.width, info.height, side);
+            u64::from(w) * u64::from(h)
+        };
+        let upstream_px = |info: &ImageInfo| copy_px(info, UPSTREAM_SIDE);
+        // A decoder that is not ours may hold as much again as its output while it works
+        // (progressive JPEG keeps every coefficient).
+        let transient = |info: &ImageInfo| {
+            if info.reduces_while_decoding {
+                0
+            } else {
+                info.decoded_bytes() * 2
+            }
+        };
+        let references: u64 = self
+            .references
+            .iter()
+            .map(|r| copy_px(r, REFERENCE_SIDE) * u64::from(r.channels))
+            .sum();
+        // One reference decodes at a time: a PNG reduced while its rows arrive (by the whole
+        // factor `decode_within` uses) holds only that; anything else is held whole first.
+        let reference_decode = self
+            .references
+            .iter()
+            .map(|r| {
+                let factor = u64::from((r.width.max(r.height) / REFERENCE_SIDE).max(1));
+                if r.reduces_while_decoding && factor > 1 {
+                    r.decoded_bytes() / (factor * factor) + u64::from(r.width) * 8
+                } else {
+                    r.decoded_bytes() + transient(r)
+                }
+            })
+            .max()
+            .unwrap_or(0);
+        // PNG copies (at most their raw size, a little more), then their base64 in the body.
+        let copies = (upstream_px(src) * (c + 1)) * 101 / 100 + references * 101 / 100;
+        let request = copies + copies * 4 / 3;
+        let persistent = p * c + p;
+        // The mask, on its own thread while the source decodes: its file decoded and made
+        // binary, then the weights of its box (at most the image) with two bytes of distance
+        // a pixel while they are made.
+        let mask = match self.mask {
+            Some(m) => (m.decoded_bytes() + p).max(4 * p),
+            None => 2 * p,
+        };
+        let source_transient = if self.source.reduces_while_decoding {
+            0
+        } else {
+            p * c * 2
+        };
+        let decoding = source_transient + mask + references + reference_decode;
+        // A scaled copy passes through a buffer of the copy's width and the source's height,
+        // and an image with transparency is premultiplied into a whole copy first.
+        let longest = u64::from(src.width.max(src.height));
+        let alpha = if src.channels.is_multiple_of(2) {
+            p * c
+        } else {
+            0
+        };
+        let scaling = u64::from(UPSTREAM_SIDE) * longest * c + alpha;
+        let copying = p + references + upstream_px(src) * (c + 1) + scaling + request;
+        let calling = request + answer.memory();
+        let compositing = answer.memory() + p * c;
+        // The stored PNG, and the thumbnail made beside it (with its scaling buffer, and a
+        // premultiplied copy when the result has transparency).
+        let storing = p * c * 102 / 100 + u64::from(protocol::THUMBNAIL_SIDE) * longest * c + alpha;
+        persistent
+            + decoding
+                .max(copying)
+                .max(calling)
+                .max(compositing)
+                .max(storing)
+            + SLACK
+    }
+}
+
+/// Decodes the upload: the source first, then references (reduced as they decode); the mask
+/// (a whole-image edit when there is none) must be the source's size, and is feathered by
+/// `feather` pixels. Call [`inspect`] first: this relies on its checks.
 ///
 /// The mask is decoded and feathered on a second thread while this one decodes the source:
 /// its expected size comes from the source's header, so neither waits for the other.
@@ -67,7 +241,7 @@ pub fn prepare(
             let weights = mask.weights(feather);
             Ok::<_, InputError>((mask, weights))
         });
-        let source = input::decode(first, limits).map(|s: SourceImage| s.pixels);
+        let source = input::decode(first, limits).map(|s| s.pixels);
         // A panic on the mask's thread is a bug; it surfaces here as one.
         let mask = mask_work
             .join()
@@ -78,7 +252,7 @@ pub fn prepare(
     let (mask, weights) = mask?;
     let references = rest
         .iter()
-        .map(|bytes| input::decode(bytes, limits).map(|s| s.pixels))
+        .map(|bytes| input::decode_within(bytes, limits, REFERENCE_SIDE))
         .collect::<Result<_, _>>()?;
     Ok(PreparedEdit {
         source,
@@ -90,32 +264,66 @@ pub fn prepare(
 
 impl PreparedEdit {
     /// The copies sent to Gemini: source and mask scaled alike to at most [`UPSTREAM_SIDE`],
-    /// references likewise. Pixels only: nothing of the uploaded files' metadata. The mask's
-    /// copy is made on a second thread beside the source's.
+    /// references as they are (already reduced to [`REFERENCE_SIDE`]). Pixels only: nothing of the uploaded files'
+    /// metadata. The mask's copy is made on a second thread beside the source's.
     pub fn upstream_images(&self) -> Result<UpstreamImages, ResizeError> {
         std::thread::scope(|scope| {
             let mask = scope.spawn(|| {
-                let mask = DynamicImage::ImageLuma8(self.mask.painted().clone());
-                // Nearest keeps the mask black and white.
-                upstream_copy(&mask, ResizeAlg::Nearest)
+                // Read where it is (no copy of a full-size mask); nearest keeps it black and
+                // white.
+                let painted = self.mask.painted();
+                let (w, h) = fit_within(painted.width(), painted.height(), UPSTREAM_SIDE);
+                if (w, h) == painted.dimensions() {
+                    return Ok::<_, ResizeError>(input::clean_png(&DynamicImage::ImageLuma8(
+                        painted.clone(),
+                    )));
+                }
+                let mut small = image::GrayImage::new(w, h);
+                resize_into(
+                    painted,
+                    &mut small,
+                    &ResizeOptions::new().resize_alg(ResizeAlg::Nearest),
+                )?;
+                Ok(input::clean_png(&DynamicImage::ImageLuma8(small)))
             });
             let source = upstream_copy(&self.source, REDUCE);
-            let references = self
-                .references
-                .iter()
-                .map(|image| upstream_copy(image, REDUCE))
-                .collect::<Result<_, _>>();
+            let references = self.references.iter().map(input::clean_png).collect();
             let mask = mask
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             Ok(UpstreamImages {
                 source: source?,
                 mask: mask?,
-                references: references?,
+                references,
             })
         })
     }
 
+    /// The copies for Gemini, and what compositing needs: the painted mask and the references
+    /// are dropped here, so they are not held through the call.
+    pub fn into_parts(self) -> Result<(Compositor, UpstreamImages), ResizeError> {
+        let upstream = self.upstream_images()?;
+        Ok((
+            Compositor {
+                source: self.source,
+                weights: self.weights,
+            },
+            upstream,
+        ))
+    }
+
+    /// Lays the model's answer into the source through the feathered mask: outside the mask
+    /// the result is the source, pixel for pixel.
+    pub fn apply(self, answer: &DynamicImage) -> Result<DynamicImage, ResizeError> {
+        Compositor {
+            source: self.source,
+            weights: self.weights,
+        }
+        .apply(answer)
+    }
+}
+
+impl Compositor {
     /// Lays the model's answer into the source through the feathered mask: outside the mask
     /// the result is the source, pixel for pixel.
     pub fn apply(self, answer: &DynamicImage) -> Result<DynamicImage, ResizeError> {

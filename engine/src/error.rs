@@ -18,6 +18,9 @@ pub enum InputError {
     #[error("This image is {width}×{height} pixels; the limit is {} megapixels. Scale it down first.", *limit / 1_000_000)]
     TooManyPixels { width: u32, height: u32, limit: u64 },
 
+    #[error("These images add up to {} megapixels; the limit is {} megapixels per request. Send fewer or smaller images.", mp(*pixels), mp(*limit))]
+    RequestTooManyPixels { pixels: u64, limit: u64 },
+
     #[error("{model} takes at most {max} input images; {count} were sent. Remove some.")]
     TooManyImages {
         count: usize,
@@ -46,6 +49,10 @@ pub enum InputError {
 
     #[error("The mask is empty: paint over the part of the image that should change.")]
     MaskEmpty,
+}
+
+fn mp(pixels: u64) -> String {
+    format!("{:.1}", pixels as f64 / 1_000_000.0)
 }
 
 fn mb(bytes: usize) -> String {

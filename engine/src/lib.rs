@@ -8,13 +8,19 @@
 //!   so every pixel outside the mask is exactly the source's.
 //! - [`edit`]: the edit pipeline around the upstream call (prepare, then apply the answer).
 //! - [`store`]: images on disk and their metadata in SQLite, written so a crash loses nothing.
-//! - [`studio`]: the jobs (generate, edit) from a request to a stored result.
+//! - [`memory`]: the process-wide image-memory budget every job reserves from.
+//! - [`studio`]: the jobs (generate, edit) from a request to a stored result: admission (a
+//!   turn, the store's room, the day's budget, memory) before any work that costs.
+//! - [`blocking`] and [`clock`]: the one way to run blocking work, and the one clock.
 
+pub mod blocking;
+pub mod clock;
 pub mod composite;
 pub mod edit;
 pub mod error;
 pub mod input;
 pub mod mask;
+pub mod memory;
 pub mod resize;
 pub mod store;
 pub mod studio;

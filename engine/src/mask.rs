@@ -72,7 +72,7 @@ impl Mask {
         if gemini::sniff::sniff(bytes) != Some(gemini::sniff::ImageFormat::Png) {
             return Err(InputError::MaskNotPng);
         }
-        let img = crate::input::decode_as(bytes, image::ImageFormat::Png, limits)?;
+        let img = crate::input::decode_png(bytes, limits)?;
         if (img.width(), img.height()) != (width, height) {
             return Err(InputError::MaskWrongSize {
                 width,
@@ -134,28 +134,30 @@ impl Mask {
 
     /// Blend weights with an inward feather `feather` pixels wide.
     /// Zero wherever the mask is not painted.
+    ///
+    /// Memory: the weights (one byte a pixel of the box) and, while they are made, a distance
+    /// of two bytes a pixel of the box. A mask painted over the whole image has no edge to
+    /// feather from (the image's border is not one): its weights are full at once.
     pub fn weights(&self, feather: u32) -> Weights {
         let b = self.bounds;
-        let crop = |img: &GrayImage, r: Rect| {
-            image::imageops::crop_imm(img, r.x0, r.y0, r.width(), r.height()).to_image()
-        };
-        if feather == 0 {
+        let (w, h) = self.dimensions();
+        let whole = b.x0 == 0 && b.y0 == 0 && b.x1 == w && b.y1 == h;
+        if feather == 0 || (whole && self.painted.as_raw().iter().all(|&v| v != 0)) {
             return Weights {
                 bounds: b,
-                map: crop(&self.painted, b),
+                map: image::imageops::crop_imm(&self.painted, b.x0, b.y0, b.width(), b.height())
+                    .to_image(),
             };
         }
         // One unpainted pixel around the box (where the image has one) is all the distance
         // transform needs to see: every unpainted pixel outside it is farther away.
-        let (w, h) = self.dimensions();
         let around = Rect {
             x0: b.x0.saturating_sub(1),
             y0: b.y0.saturating_sub(1),
             x1: (b.x1 + 1).min(w),
             y1: (b.y1 + 1).min(h),
         };
-        let region = crop(&self.painted, around);
-        let distance = inside_distance(&region, feather);
+        let distance = inside_distance(&self.painted, around, feather);
         // Distances are in thirds of a pixel (chamfer 3-4) and capped, so a table covers them
         // all: a smoothstep ramp (no visible kink at either end) reaching full at `feather`.
         let full = 3 * feather;
@@ -166,10 +168,10 @@ impl Mask {
             })
             .collect();
         let (dx, dy) = (b.x0 - around.x0, b.y0 - around.y0);
-        let rw = region.width();
+        let rw = around.width();
         let map = GrayImage::from_fn(b.width(), b.height(), |x, y| {
             let d = distance[((y + dy) * rw + x + dx) as usize];
-            Luma([ramp[(d as usize).min(ramp.len() - 1)]])
+            Luma([ramp[usize::from(d).min(ramp.len() - 1)]])
         });
         Weights { bounds: b, map }
     }
@@ -183,26 +185,28 @@ fn binarize(img: DynamicImage) -> GrayImage {
     let luma = |r: u8, g: u8, b: u8| {
         ((u32::from(r) * 299 + u32::from(g) * 587 + u32::from(b) * 114) / 1000) as u8
     };
+    // By alpha when any pixel is not opaque, else by brightness; no converted copy is made.
+    let by = |raw: &[u8], channels: usize, value: &dyn Fn(&[u8]) -> u8| -> Vec<u8> {
+        let uses_alpha =
+            channels.is_multiple_of(2) && raw.chunks_exact(channels).any(|p| p[channels - 1] < 255);
+        raw.chunks_exact(channels)
+            .map(|p| {
+                threshold(if uses_alpha {
+                    p[channels - 1]
+                } else {
+                    value(p)
+                })
+            })
+            .collect()
+    };
     let values: Vec<u8> = match img {
         DynamicImage::ImageLuma8(gray) => gray.into_raw().into_iter().map(threshold).collect(),
-        DynamicImage::ImageRgb8(rgb) => rgb
-            .as_raw()
-            .chunks_exact(3)
-            .map(|p| threshold(luma(p[0], p[1], p[2])))
-            .collect(),
+        DynamicImage::ImageLumaA8(gray) => by(gray.as_raw(), 2, &|p| p[0]),
+        DynamicImage::ImageRgb8(rgb) => by(rgb.as_raw(), 3, &|p| luma(p[0], p[1], p[2])),
+        DynamicImage::ImageRgba8(rgba) => by(rgba.as_raw(), 4, &|p| luma(p[0], p[1], p[2])),
         other => {
             let rgba = other.into_rgba8();
-            let uses_alpha = rgba.as_raw().chunks_exact(4).any(|p| p[3] < 255);
-            rgba.as_raw()
-                .chunks_exact(4)
-                .map(|p| {
-                    threshold(if uses_alpha {
-                        p[3]
-                    } else {
-                        luma(p[0], p[1], p[2])
-                    })
-                })
-                .collect()
+            by(rgba.as_raw(), 4, &|p| luma(p[0], p[1], p[2]))
         }
     };
     GrayImage::from_raw(w, h, values).unwrap_or_else(|| GrayImage::new(w, h))
@@ -236,17 +240,24 @@ fn painted_bounds(painted: &GrayImage) -> Option<Rect> {
     bounds
 }
 
-/// For each painted pixel, its distance to the nearest unpainted pixel in thirds of a pixel,
-/// capped just past `cap` pixels. A two-pass 3-4 chamfer transform: linear in the pixel count.
-fn inside_distance(painted: &GrayImage, cap: u32) -> Vec<u32> {
-    let (w, h) = painted.dimensions();
-    let (wu, hu) = (w as usize, h as usize);
-    let limit = 3 * (cap + 1);
-    let mut d: Vec<u32> = painted
-        .as_raw()
-        .iter()
-        .map(|&p| if p == 0 { 0 } else { limit })
-        .collect();
+/// For each pixel of `window` (a rectangle of `painted`), how far inside the painted region it
+/// lies, in thirds of a pixel (a two-pass 3-4 chamfer transform), capped just past
+/// `3 * cap`; unpainted pixels are 0. The window is read in place, not copied, and the
+/// distances fit two bytes (`cap` is at most 256).
+fn inside_distance(painted: &GrayImage, window: Rect, cap: u32) -> Vec<u16> {
+    let (wu, hu) = (window.width() as usize, window.height() as usize);
+    let limit = u16::try_from(3 * (cap + 1)).unwrap_or(u16::MAX - 8);
+    let stride = painted.width() as usize;
+    let raw = painted.as_raw();
+    let mut d: Vec<u16> = Vec::with_capacity(wu * hu);
+    for y in 0..hu {
+        let start = (window.y0 as usize + y) * stride + window.x0 as usize;
+        d.extend(
+            raw[start..start + wu]
+                .iter()
+                .map(|&p| if p == 0 { 0 } else { limit }),
+        );
+    }
     let at = |x: usize, y: usize| y * wu + x;
     for y in 0..hu {
         for x in 0..wu {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use engine::{
     input::InputLimits,
+    memory::MemoryPermit,
     store::{FileKind, Store},
     studio::{EditJob, ModelRules, Studio},
 };
@@ -36,6 +37,7 @@ async fn fixture() -> Fixture {
         max_input_images: 3,
         aspect_ratios: vec!["1:1".into(), "16:9".into()],
         image_sizes: vec!["1K".into()],
+        ..ModelRules::default()
     };
     let studio = Studio::new(
         Client::new(config).unwrap(),
@@ -109,6 +111,7 @@ async fn an_edit_changes_nothing_outside_the_mask() {
             prompt: "make the middle glow".into(),
             model: FLASH.into(),
             parent_id: None,
+            upload_memory: MemoryPermit::none(),
         })
         .await
         .unwrap();
@@ -154,6 +157,7 @@ async fn bad_input_gets_a_kind_and_a_sentence() {
         prompt: prompt.into(),
         model: FLASH.into(),
         parent_id: None,
+        upload_memory: MemoryPermit::none(),
     };
     let small = png(&DynamicImage::ImageRgba8(RgbaImage::new(8, 8)));
 

@@ -15,6 +15,7 @@ fuzz_target!(|data: &[u8]| {
         max_image_bytes: 1 << 20,
         max_request_bytes: 1 << 20,
         max_pixels: 1 << 20,
+        max_request_pixels: 1 << 21,
         max_decode_bytes: 64 << 20,
     };
     if let Ok(mask) = Mask::decode(&data[4..], width, height, &limits) {

@@ -58,6 +58,25 @@ impl ApiError {
         )
     }
 
+    /// A suspended consumer: Google's message quotes the key it was called with.
+    pub fn suspended(key: &str) -> Self {
+        let mut e = Self::new(
+            403,
+            "PERMISSION_DENIED",
+            format!("Consumer 'api_key:{key}' has been suspended."),
+        );
+        e.details.push(json!({
+            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+            "reason": "CONSUMER_SUSPENDED",
+            "domain": "googleapis.com",
+            "metadata": {
+                "consumer": format!("projects/{}", 100_000_000_000u64 + u64::from(key.len() as u32)),
+                "service": "generativelanguage.googleapis.com"
+            }
+        }));
+        e
+    }
+
     pub fn model_not_found(model: &str) -> Self {
         Self::new(
             404,

@@ -39,6 +39,32 @@ pub enum Fault {
     FailTimes(u32),
     /// 429 with `retryDelay` 10 s for the first N requests with this prompt, then success.
     QuotaTimes(u32),
+    /// 403 for a suspended consumer, quoting the caller's key as Google does
+    /// ("Consumer 'api_key:AIza…' has been suspended.").
+    Suspended,
+    /// The caller's key quoted back where upstream text goes: an error, a block message, the
+    /// model's words. For testing that no upstream text reaches a user.
+    EchoKey(EchoAt),
+    /// 200 with a body of 128 MiB, larger than any answer a client should hold.
+    Huge,
+    /// 200 with an image part whose PNG header claims 60000×60000 pixels (a decompression bomb
+    /// from upstream).
+    Bomb,
+}
+
+/// Where the `echo-key-*` faults quote the key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EchoAt {
+    /// A 400 `INVALID_ARGUMENT` message.
+    BadRequest,
+    /// A 500 `INTERNAL` message.
+    Internal,
+    /// The `finishMessage` of an `IMAGE_SAFETY` block.
+    Blocked,
+    /// The words of a text-only answer.
+    Text,
+    /// A text part beside a good image.
+    ImageText,
 }
 
 impl Fault {
@@ -58,6 +84,15 @@ impl Fault {
         "leaked",
         "stream-error",
         "fail-N",
+        "quota-N",
+        "suspended",
+        "echo-key-400",
+        "echo-key-500",
+        "echo-key-blocked",
+        "echo-key-text",
+        "echo-key-image",
+        "huge",
+        "bomb",
     ];
 
     pub fn parse(name: &str) -> Option<Self> {
@@ -76,6 +111,14 @@ impl Fault {
             "jpeg-as-png" => Self::JpegAsPng,
             "leaked" => Self::Leaked,
             "stream-error" => Self::StreamError,
+            "suspended" => Self::Suspended,
+            "echo-key-400" => Self::EchoKey(EchoAt::BadRequest),
+            "echo-key-500" => Self::EchoKey(EchoAt::Internal),
+            "echo-key-blocked" => Self::EchoKey(EchoAt::Blocked),
+            "echo-key-text" => Self::EchoKey(EchoAt::Text),
+            "echo-key-image" => Self::EchoKey(EchoAt::ImageText),
+            "huge" => Self::Huge,
+            "bomb" => Self::Bomb,
             other => match other.split_once('-') {
                 Some(("fail", n)) => Self::FailTimes(n.parse().ok()?),
                 Some(("quota", n)) => Self::QuotaTimes(n.parse().ok()?),

@@ -92,6 +92,30 @@ pub fn encode(image: &RgbImage, jpeg: bool) -> Vec<u8> {
     out.into_inner()
 }
 
+/// A valid 1×1 PNG whose header claims `width`×`height`: a decompression bomb, as a hostile
+/// upstream might send one.
+pub fn png_bomb(width: u32, height: u32) -> Vec<u8> {
+    let mut bytes = encode(&RgbImage::new(1, 1), false);
+    bytes[16..20].copy_from_slice(&width.to_be_bytes());
+    bytes[20..24].copy_from_slice(&height.to_be_bytes());
+    let crc = crc32(&bytes[12..29]);
+    bytes[29..33].copy_from_slice(&crc.to_be_bytes());
+    bytes
+}
+
+/// The PNG chunk checksum (CRC-32, IEEE).
+fn crc32(data: &[u8]) -> u32 {
+    !data.iter().fold(0xFFFF_FFFFu32, |crc, &b| {
+        (0..8).fold(crc ^ u32::from(b), |c, _| {
+            if c & 1 == 1 {
+                (c >> 1) ^ 0xEDB8_8320
+            } else {
+                c >> 1
+            }
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,7 +18,7 @@ use gemini::wire::{
 use crate::{
     Latency, SimState,
     errors::ApiError,
-    faults::Fault,
+    faults::{EchoAt, Fault},
     models::{self, SimModel, closest_ratio},
     render, validate,
 };
@@ -113,11 +113,11 @@ async fn answer(
         }
         _ => {}
     }
-    if let Some(early) = fault.and_then(|f| fault_answer(f, model)) {
+    if let Some(early) = fault.and_then(|f| fault_answer(f, model, &key)) {
         return early;
     }
 
-    let response = generate(model, &request, &prompt, fault);
+    let response = generate(model, &request, &prompt, fault, &key);
     Ok(match action {
         Action::Generate => Json(response).into_response(),
         Action::Stream { sse } => stream(response, model, sse, fault == Some(Fault::StreamError)),
@@ -125,7 +125,7 @@ async fn answer(
 }
 
 /// The answer of a fault that replaces generation entirely, if it does.
-fn fault_answer(fault: Fault, model: &SimModel) -> Option<Result<Response, ApiError>> {
+fn fault_answer(fault: Fault, model: &SimModel, key: &str) -> Option<Result<Response, ApiError>> {
     let blocked_usage = || UsageMetadata {
         prompt_token_count: 13,
         total_token_count: 13,
@@ -137,6 +137,16 @@ fn fault_answer(fault: Fault, model: &SimModel) -> Option<Result<Response, ApiEr
         Fault::Overloaded => Err(ApiError::overloaded()),
         Fault::Internal => Err(ApiError::internal()),
         Fault::Leaked => Err(ApiError::leaked_key()),
+        Fault::Suspended => Err(ApiError::suspended(key)),
+        Fault::EchoKey(EchoAt::BadRequest) => Err(ApiError::invalid_argument(format!(
+            "API key {key} is not allowed to set imageConfig for this model."
+        ))),
+        Fault::EchoKey(EchoAt::Internal) => Err(ApiError::new(
+            500,
+            "INTERNAL",
+            format!("Internal error while serving key={key} (Authorization: Bearer {key})."),
+        )),
+        Fault::Huge => Ok(huge()),
         Fault::Reset => Ok(reset()),
         Fault::Malformed => Ok((
             StatusCode::OK,
@@ -157,6 +167,21 @@ fn fault_answer(fault: Fault, model: &SimModel) -> Option<Result<Response, ApiEr
         .into_response()),
         _ => return None,
     })
+}
+
+/// A 200 whose body runs to 128 MiB without ever closing its JSON: a client must stop reading
+/// at its own cap.
+fn huge() -> Response {
+    const CHUNK: usize = 1024 * 1024;
+    let head = Bytes::from_static(b"{\"candidates\": [{\"content\": {\"parts\": [{\"text\": \"");
+    let filler = Bytes::from(vec![b'a'; CHUNK]);
+    let chunks = std::iter::once(head).chain(std::iter::repeat_n(filler, 128));
+    let body = futures_util::stream::iter(chunks.map(Ok::<_, std::io::Error>));
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "application/json; charset=UTF-8")
+        .body(Body::from_stream(body))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
 /// An answer whose body breaks off: the client sees the connection drop.
@@ -214,6 +239,7 @@ fn generate(
     request: &GenerateContentRequest,
     prompt: &str,
     fault: Option<Fault>,
+    key: &str,
 ) -> GenerateContentResponse {
     let inputs: Vec<image::DynamicImage> = request
         .contents
@@ -315,6 +341,22 @@ fn generate(
                 usage(0, "IMAGE"),
             );
         }
+        Some(Fault::EchoKey(EchoAt::Blocked)) => {
+            let message = format!(
+                "Unable to show the generated image for consumer api_key:{key}. Try rephrasing the prompt."
+            );
+            return base(
+                candidate(Vec::new(), FinishReason::ImageSafety, Some(&message)),
+                usage(0, "IMAGE"),
+            );
+        }
+        Some(Fault::EchoKey(EchoAt::Text)) => {
+            let text = format!("Your key is {key}; I will not draw that.");
+            return base(
+                candidate(vec![Part::text(text.clone())], FinishReason::Stop, None),
+                usage(u32::try_from(text.len() / 4).unwrap_or(0), "TEXT"),
+            );
+        }
         Some(Fault::TextOnly) => {
             let text = "I can't draw that exactly, but here is a description: a quiet scene in soft light.";
             return base(
@@ -339,7 +381,11 @@ fn generate(
         [] => render::from_prompt(prompt, width, height),
     };
     let as_jpeg = model.answers_jpeg() || fault == Some(Fault::JpegAsPng);
-    let bytes = render::encode(&pixels, as_jpeg);
+    let bytes = if fault == Some(Fault::Bomb) {
+        render::png_bomb(60_000, 60_000)
+    } else {
+        render::encode(&pixels, as_jpeg)
+    };
     let declared = if as_jpeg && fault != Some(Fault::JpegAsPng) {
         "image/jpeg"
     } else {
@@ -347,8 +393,12 @@ fn generate(
     };
     let mut part = Part::image(declared, bytes);
     part.thought_signature = signature;
+    let mut parts = vec![part];
+    if fault == Some(Fault::EchoKey(EchoAt::ImageText)) {
+        parts.insert(0, Part::text(format!("Here you go (made with key {key}).")));
+    }
     base(
-        candidate(vec![part], FinishReason::Stop, None),
+        candidate(parts, FinishReason::Stop, None),
         usage(model.output_tokens(&size), "IMAGE"),
     )
 }

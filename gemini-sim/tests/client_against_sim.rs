@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use gemini::{
-    Client, ClientConfig, GeminiError, Pricing, RetryPolicy,
+    Client, ClientConfig, Denial, GeminiError, Pricing, RetryPolicy,
     sniff::ImageFormat,
     wire::{Content, GenerateContentRequest, GenerationConfig, ImageConfig, Part},
 };
@@ -166,7 +166,9 @@ async fn follow_up_edit_echoing_the_model_turn_is_accepted() {
     };
     let e = client.generate_content(FLASH, &bad).await.unwrap_err();
     assert_eq!(e.kind(), "bad_request");
-    assert!(e.to_string().contains("thought_signature"), "{e}");
+    // Gemini's words are kept for the log; the sentence for a person is GemFlash's own.
+    assert!(e.detail().unwrap().contains("thought_signature"), "{e:?}");
+    assert!(!e.to_string().contains("thought_signature"), "{e}");
 }
 
 async fn fault(marker: &str) -> GeminiError {
@@ -220,9 +222,9 @@ async fn quota_errors_say_when_to_retry_and_whether_the_quota_is_zero() {
 #[tokio::test]
 async fn blocks_and_text_answers_carry_their_reasons() {
     match fault("image-blocked").await {
-        GeminiError::ImageBlocked { reason, message } => {
+        GeminiError::ImageBlocked { reason, detail, .. } => {
             assert_eq!(reason.as_str(), "IMAGE_SAFETY");
-            assert!(message.unwrap().contains("You will not be charged"));
+            assert!(detail.unwrap().contains("You will not be charged"));
         }
         other => panic!("{other:?}"),
     }
@@ -237,7 +239,7 @@ async fn blocks_and_text_answers_carry_their_reasons() {
         other => panic!("{other:?}"),
     }
     match fault("leaked").await {
-        GeminiError::PermissionDenied { leaked, .. } => assert!(leaked),
+        GeminiError::PermissionDenied { denial, .. } => assert_eq!(denial, Denial::Leaked),
         other => panic!("{other:?}"),
     }
 }
@@ -283,7 +285,7 @@ async fn invalid_key_unknown_model_and_retired_model() {
 }
 
 #[tokio::test]
-async fn bad_requests_carry_geminis_message_and_are_not_retried() {
+async fn bad_requests_keep_geminis_message_for_the_log_and_are_not_retried() {
     let sim = sim().await;
     let client = client_for(&sim, fast_retries());
     let mut request = prompt("x");
@@ -295,7 +297,7 @@ async fn bad_requests_carry_geminis_message_and_are_not_retried() {
     assert_eq!(
         e,
         GeminiError::BadRequest {
-            message: "Multiple candidates is not enabled for this model".into()
+            detail: "Multiple candidates is not enabled for this model".into()
         }
     );
     assert_eq!(sim.calls(), 1);

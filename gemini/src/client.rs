@@ -19,8 +19,9 @@ use url::Url;
 
 use crate::{
     error::GeminiError,
-    generation::{Generation, Pricing, interpret, merge},
+    generation::{Generation, Pricing, Usage, interpret, merge},
     retry::RetryPolicy,
+    scrub::Scrubber,
     sse::SseDecoder,
     wire::{ErrorEnvelope, GenerateContentRequest, GenerateContentResponse},
 };
@@ -64,6 +65,18 @@ impl ClientConfig {
 pub struct Client {
     http: reqwest::Client,
     config: std::sync::Arc<ClientConfig>,
+    /// Removes the key (and anything key-shaped) from every upstream text the client keeps.
+    scrubber: Scrubber,
+}
+
+/// Limits of one call, tighter than the client's own.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CallLimits {
+    /// The largest answer (or stream event) this call accepts; `None` is the client's
+    /// [`ClientConfig::max_response_bytes`]. A caller that knows how large an answer can be
+    /// (from the image size it asked for) sets it, so a hostile or broken upstream cannot make
+    /// it hold more.
+    pub max_response_bytes: Option<usize>,
 }
 
 /// Which endpoint an attempt calls.
@@ -91,10 +104,22 @@ impl Client {
             .map_err(|e| GeminiError::Network {
                 detail: e.without_url().to_string(),
             })?;
+        let scrubber = Scrubber::new([config.api_key.clone()]);
         Ok(Self {
             http,
             config: std::sync::Arc::new(config),
+            scrubber,
         })
+    }
+
+    /// What `usage` costs on `model`, when its prices are known.
+    pub fn cost(&self, model: &str, usage: &Usage) -> Option<f64> {
+        self.config.prices.get(model).map(|p| usage.cost_usd(p))
+    }
+
+    /// The largest answer a call accepts by default.
+    pub fn max_response_bytes(&self) -> usize {
+        self.config.max_response_bytes
     }
 
     /// `generateContent`: one answer with the whole result.
@@ -103,7 +128,18 @@ impl Client {
         model: &str,
         request: &GenerateContentRequest,
     ) -> Result<Generation, GeminiError> {
-        self.with_retries(model, request, Method::Generate, &mut |_| {})
+        self.generate_content_with(model, request, CallLimits::default())
+            .await
+    }
+
+    /// [`Client::generate_content`] within `limits`.
+    pub async fn generate_content_with(
+        &self,
+        model: &str,
+        request: &GenerateContentRequest,
+        limits: CallLimits,
+    ) -> Result<Generation, GeminiError> {
+        self.with_retries(model, request, Method::Generate, limits, &mut |_| {})
             .await
     }
 
@@ -115,8 +151,14 @@ impl Client {
         request: &GenerateContentRequest,
         mut on_event: impl FnMut(&GenerateContentResponse) + Send,
     ) -> Result<Generation, GeminiError> {
-        self.with_retries(model, request, Method::Stream, &mut on_event)
-            .await
+        self.with_retries(
+            model,
+            request,
+            Method::Stream,
+            CallLimits::default(),
+            &mut on_event,
+        )
+        .await
     }
 
     async fn with_retries(
@@ -124,12 +166,40 @@ impl Client {
         model: &str,
         request: &GenerateContentRequest,
         method: Method,
+        limits: CallLimits,
+        on_event: &mut (dyn FnMut(&GenerateContentResponse) + Send),
+    ) -> Result<Generation, GeminiError> {
+        let scrub = |text: &str| self.scrubber.scrub(text);
+        self.retrying(model, request, method, limits, on_event)
+            .await
+            .map(|mut generation| {
+                generation.text = generation.text.as_deref().map(scrub);
+                generation
+            })
+            .map_err(|error| error.scrubbed(scrub))
+    }
+
+    async fn retrying(
+        &self,
+        model: &str,
+        request: &GenerateContentRequest,
+        method: Method,
+        limits: CallLimits,
         on_event: &mut (dyn FnMut(&GenerateContentResponse) + Send),
     ) -> Result<Generation, GeminiError> {
         let url = self.endpoint(model, method)?;
-        let body = serde_json::to_vec(request).map_err(|e| GeminiError::BadRequest {
-            message: format!("cannot encode the request: {e}"),
+        // Encoded once, into a buffer sized for it (growing by doubling would hold two copies
+        // of a large request at once): every attempt sends the same shared bytes.
+        let mut encoded = Vec::with_capacity(encoded_size(request));
+        serde_json::to_writer(&mut encoded, request).map_err(|e| GeminiError::BadRequest {
+            detail: format!("cannot encode the request: {e}"),
         })?;
+        let body = bytes::Bytes::from(encoded);
+        let max_response = limits
+            .max_response_bytes
+            .map_or(self.config.max_response_bytes, |cap| {
+                cap.min(self.config.max_response_bytes)
+            });
         let policy = &self.config.retry;
         let deadline = Instant::now() + self.config.deadline;
         let mut attempt: u32 = 0;
@@ -141,19 +211,19 @@ impl Client {
             }
             let budget = remaining.min(self.config.attempt_timeout);
             let started = Instant::now();
-            let outcome =
-                match timeout(budget, self.attempt(&url, &body, model, method, on_event)).await {
-                    Ok(outcome) => outcome,
-                    Err(_) => Err(GeminiError::Timeout),
-                };
+            let outcome = match timeout(
+                budget,
+                self.attempt(&url, &body, model, method, max_response, on_event),
+            )
+            .await
+            {
+                Ok(outcome) => outcome,
+                Err(_) => Err(GeminiError::Timeout),
+            };
             let error = match outcome {
                 Ok(mut generation) => {
                     generation.attempts = attempt;
-                    generation.cost_usd = self
-                        .config
-                        .prices
-                        .get(model)
-                        .map(|p| generation.usage.cost_usd(p));
+                    generation.cost_usd = self.cost(model, &generation.usage);
                     return Ok(generation);
                 }
                 Err(e) => e,
@@ -200,7 +270,7 @@ impl Client {
         let base = self.config.base_url.as_str().trim_end_matches('/');
         Url::parse(&format!("{base}/v1beta/models/{id}:{action}")).map_err(|e| {
             GeminiError::BadRequest {
-                message: format!("bad endpoint: {e}"),
+                detail: format!("bad endpoint: {e}"),
             }
         })
     }
@@ -208,16 +278,17 @@ impl Client {
     async fn attempt(
         &self,
         url: &Url,
-        body: &[u8],
+        body: &bytes::Bytes,
         model: &str,
         method: Method,
+        max_response: usize,
         on_event: &mut (dyn FnMut(&GenerateContentResponse) + Send),
     ) -> Result<Generation, GeminiError> {
         let response = self
             .http
             .post(url.clone())
             .header(CONTENT_TYPE, "application/json")
-            .body(body.to_vec())
+            .body(body.clone())
             .send()
             .await
             .map_err(network_error)?;
@@ -233,14 +304,17 @@ impl Client {
         }
         match method {
             Method::Generate => {
-                let body = read_capped(response, self.config.max_response_bytes).await?;
+                let body = read_capped(response, max_response).await?;
                 let parsed: GenerateContentResponse =
                     serde_json::from_slice(&body).map_err(|e| GeminiError::Malformed {
                         detail: format!("invalid JSON: {e}"),
                     })?;
                 interpret(parsed)
             }
-            Method::Stream => self.read_stream(response, status, model, on_event).await,
+            Method::Stream => {
+                self.read_stream(response, status, model, max_response, on_event)
+                    .await
+            }
         }
     }
 
@@ -249,9 +323,10 @@ impl Client {
         response: reqwest::Response,
         status: StatusCode,
         model: &str,
+        max_response: usize,
         on_event: &mut (dyn FnMut(&GenerateContentResponse) + Send),
     ) -> Result<Generation, GeminiError> {
-        let mut decoder = SseDecoder::new(self.config.max_response_bytes);
+        let mut decoder = SseDecoder::new(max_response);
         let mut events = Vec::new();
         let mut chunks = response.bytes_stream();
         while let Some(chunk) = chunks.next().await {
@@ -277,6 +352,23 @@ impl Client {
         }
         interpret(merge(events))
     }
+}
+
+/// About how long a request's JSON is: its inline data as base64, its text, and room for the
+/// rest.
+fn encoded_size(request: &GenerateContentRequest) -> usize {
+    let parts = request.contents.iter().flat_map(|c| c.parts.iter());
+    let payload: usize = parts
+        .map(|p| {
+            p.inline_data
+                .as_ref()
+                .map_or(0, |d| d.data.len().div_ceil(3) * 4)
+                + p.text.as_ref().map_or(0, |t| t.len() * 2)
+                + p.thought_signature.as_ref().map_or(0, String::len)
+                + 128
+        })
+        .sum();
+    payload + 4096
 }
 
 /// One stream event: an answer chunk, or an error reported mid-stream.

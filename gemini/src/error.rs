@@ -1,28 +1,57 @@
 //! Every way a Gemini call can fail, as a variant a person can act on.
 //!
 //! [`GeminiError::kind`] is a stable machine-readable name; `Display` is a sentence for a
-//! person. Neither ever contains the API key: the key is only ever in a request header, and
-//! error texts are built from Gemini's answer or from fixed sentences, never from the request.
+//! person, and it is always GemFlash's own: upstream text (error messages, `finishMessage`,
+//! block messages, the model's words, transport errors) is data, never part of the sentence.
+//! What upstream said is kept in the variant for the log ([`GeminiError::detail`]), scrubbed
+//! of anything secret-shaped first ([`crate::scrub`]); the client also scrubs the configured
+//! key. Answers that Google bills (a 200 that is still a failure: a blocked prompt, a withheld
+//! image, text instead of an image) carry their token usage ([`GeminiError::billed`]), so the
+//! caller can charge what was spent.
 
 use std::time::Duration;
 
-use crate::wire::{BlockReason, ErrorBody, ErrorEnvelope, FinishReason};
+use crate::{
+    generation::Usage,
+    scrub::scrub,
+    wire::{BlockReason, ErrorBody, ErrorEnvelope, FinishReason},
+};
+
+/// Why Gemini denied access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denial {
+    /// Google reported the key as leaked and disabled it.
+    Leaked,
+    /// Google suspended the key's consumer (its project).
+    Suspended,
+    /// Any other refusal (a restricted key, a disabled API, a region).
+    Other,
+}
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum GeminiError {
-    #[error("The Gemini API key is not valid. Check GEMINI_API_KEY on the server.")]
+    #[error("This server's Gemini API key is not valid. The operator must check GEMINI_API_KEY.")]
     InvalidKey,
 
-    #[error("{}", permission_message(*.leaked, message))]
-    PermissionDenied { leaked: bool, message: String },
+    #[error("{}", denial_message(*.denial))]
+    PermissionDenied {
+        denial: Denial,
+        /// What Gemini said, scrubbed: for the log.
+        detail: String,
+    },
 
     #[error(
-        "The model {model:?} does not exist or was retired. Choose another model, or update the server's model table."
+        "The model {model:?} was retired or is not available to this server's key. Choose another model."
     )]
     ModelNotFound { model: String },
 
-    #[error("Gemini refused the request: {message}")]
-    BadRequest { message: String },
+    #[error(
+        "Gemini could not take this request. Try a different prompt or image; if it keeps happening, the server's log says why."
+    )]
+    BadRequest {
+        /// What Gemini said, scrubbed: for the log.
+        detail: String,
+    },
 
     #[error("{}", quota_message(*.zero_quota, *.retry_after))]
     QuotaExhausted {
@@ -39,37 +68,56 @@ pub enum GeminiError {
     #[error("Gemini did not answer in time. Try again, or ask for a smaller image.")]
     Timeout,
 
-    #[error("Could not reach Gemini: {detail}. Check the server's network connection.")]
-    Network { detail: String },
+    #[error("Could not reach Gemini. Check the server's network connection, then try again.")]
+    Network {
+        /// What failed, scrubbed: for the log.
+        detail: String,
+    },
 
-    #[error("{}", prompt_blocked_message(reason, message.as_deref()))]
+    #[error("Gemini blocked the prompt ({}). Rephrase it and try again.", reason.label())]
     PromptBlocked {
         reason: BlockReason,
-        message: Option<String>,
+        /// Gemini's `blockReasonMessage`, scrubbed: for the log.
+        detail: Option<String>,
+        usage: Usage,
     },
 
-    #[error("{}", image_blocked_message(reason, message.as_deref()))]
+    #[error("{}", image_blocked_message(reason))]
     ImageBlocked {
         reason: FinishReason,
-        message: Option<String>,
+        /// Gemini's `finishMessage`, scrubbed: for the log.
+        detail: Option<String>,
+        usage: Usage,
     },
 
-    #[error("{}", no_image_message(text.as_deref()))]
+    #[error(
+        "Gemini answered without an image. Try again, or make the prompt ask for an image explicitly."
+    )]
     NoImage {
         finish_reason: Option<FinishReason>,
+        /// The words the model wrote instead, scrubbed: for the log.
         text: Option<String>,
+        usage: Usage,
     },
 
-    #[error("Gemini's answer could not be read ({detail}). Try again.")]
-    Malformed { detail: String },
+    #[error("Gemini's answer could not be read. Try again.")]
+    Malformed {
+        /// What was wrong with it: for the log.
+        detail: String,
+    },
 }
 
-fn permission_message(leaked: bool, message: &str) -> String {
-    if leaked {
-        "Google reports this API key as leaked and has disabled it. Create a new key and set GEMINI_API_KEY."
-            .to_owned()
-    } else {
-        format!("Gemini denied access: {message}")
+fn denial_message(denial: Denial) -> &'static str {
+    match denial {
+        Denial::Leaked => {
+            "Google reports this server's Gemini API key as leaked and has disabled it. The operator must create a new key and set GEMINI_API_KEY."
+        }
+        Denial::Suspended => {
+            "Google has suspended this server's Gemini API key. The operator must use another key."
+        }
+        Denial::Other => {
+            "Gemini refused this server's key for this request. The operator must check the key's restrictions and its project."
+        }
     }
 }
 
@@ -88,34 +136,11 @@ fn quota_message(zero_quota: bool, retry_after: Option<Duration>) -> String {
     }
 }
 
-fn prompt_blocked_message(reason: &BlockReason, message: Option<&str>) -> String {
-    let base = format!("Gemini blocked the prompt ({reason}). Rephrase it and try again.");
-    match message {
-        Some(m) if !m.is_empty() => format!("{base} {m}"),
-        _ => base,
-    }
-}
-
-fn image_blocked_message(reason: &FinishReason, message: Option<&str>) -> String {
-    match message {
-        Some(m) if !m.is_empty() => format!("Gemini withheld the image ({reason}): {m}"),
-        _ => format!(
-            "Gemini withheld the image ({reason}). You are not charged for blocked images. Try rephrasing the prompt."
-        ),
-    }
-}
-
-fn no_image_message(text: Option<&str>) -> String {
-    match text {
-        Some(t) if !t.trim().is_empty() => {
-            format!(
-                "Gemini answered with text instead of an image: \u{201c}{}\u{201d}",
-                t.trim()
-            )
-        }
-        _ => "Gemini returned no image. Try again, or make the prompt ask for an image explicitly."
-            .to_owned(),
-    }
+fn image_blocked_message(reason: &FinishReason) -> String {
+    format!(
+        "Gemini withheld the image ({}). You are not charged for blocked images. Try rephrasing the prompt.",
+        reason.label()
+    )
 }
 
 impl GeminiError {
@@ -160,6 +185,81 @@ impl GeminiError {
         }
     }
 
+    /// What upstream said, scrubbed, for the log; never for a user.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            Self::PermissionDenied { detail, .. }
+            | Self::BadRequest { detail }
+            | Self::Network { detail }
+            | Self::Malformed { detail } => Some(detail),
+            Self::PromptBlocked { detail, .. } | Self::ImageBlocked { detail, .. } => {
+                detail.as_deref()
+            }
+            Self::NoImage { text, .. } => text.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The tokens Google bills for this failure: a 200 answer that is still a failure (a
+    /// blocked prompt, a withheld image, no image) is billed like any other answer.
+    pub fn billed(&self) -> Option<&Usage> {
+        match self {
+            Self::PromptBlocked { usage, .. }
+            | Self::ImageBlocked { usage, .. }
+            | Self::NoImage { usage, .. } => Some(usage),
+            _ => None,
+        }
+    }
+
+    /// The same error with every piece of upstream text passed through `scrub` (the client
+    /// uses it to remove its own key, which the shapes alone might miss).
+    pub fn scrubbed(self, scrub: impl Fn(&str) -> String) -> Self {
+        let opt = |text: Option<String>| text.map(|t| scrub(&t));
+        match self {
+            Self::PermissionDenied { denial, detail } => Self::PermissionDenied {
+                denial,
+                detail: scrub(&detail),
+            },
+            Self::BadRequest { detail } => Self::BadRequest {
+                detail: scrub(&detail),
+            },
+            Self::Network { detail } => Self::Network {
+                detail: scrub(&detail),
+            },
+            Self::Malformed { detail } => Self::Malformed {
+                detail: scrub(&detail),
+            },
+            Self::PromptBlocked {
+                reason,
+                detail,
+                usage,
+            } => Self::PromptBlocked {
+                reason,
+                detail: opt(detail),
+                usage,
+            },
+            Self::ImageBlocked {
+                reason,
+                detail,
+                usage,
+            } => Self::ImageBlocked {
+                reason,
+                detail: opt(detail),
+                usage,
+            },
+            Self::NoImage {
+                finish_reason,
+                text,
+                usage,
+            } => Self::NoImage {
+                finish_reason,
+                text: opt(text),
+                usage,
+            },
+            other => other,
+        }
+    }
+
     /// Classifies a non-2xx answer from its status and body.
     pub fn from_http(status: u16, body: &[u8], model: &str) -> Self {
         let parsed = serde_json::from_slice::<ErrorEnvelope>(body)
@@ -197,9 +297,19 @@ impl GeminiError {
             (_, _) if reason.as_deref() == Some("API_KEY_INVALID") => Self::InvalidKey,
             (400, _) if error.message.contains("API key not valid") => Self::InvalidKey,
             (401 | 403, _) | (_, "PERMISSION_DENIED" | "UNAUTHENTICATED") => {
+                let text = error.message.to_ascii_lowercase();
+                let denial = if text.contains("leaked") {
+                    Denial::Leaked
+                } else if reason.as_deref() == Some("CONSUMER_SUSPENDED")
+                    || text.contains("suspended")
+                {
+                    Denial::Suspended
+                } else {
+                    Denial::Other
+                };
                 Self::PermissionDenied {
-                    leaked: error.message.to_ascii_lowercase().contains("leaked"),
-                    message: error.message.clone(),
+                    denial,
+                    detail: scrub(&error.message),
                 }
             }
             (404, _) | (_, "NOT_FOUND") => Self::ModelNotFound {
@@ -213,7 +323,7 @@ impl GeminiError {
             (503, _) | (_, "UNAVAILABLE") => Self::Overloaded { retry_after },
             (500..=599, _) | (_, "INTERNAL") => Self::Upstream { status },
             (400..=499, _) => Self::BadRequest {
-                message: error.message.clone(),
+                detail: scrub(&error.message),
             },
             _ => Self::Malformed {
                 detail: format!("unexpected error status {status}"),
@@ -286,14 +396,14 @@ mod tests {
         let all = [
             GeminiError::InvalidKey,
             GeminiError::PermissionDenied {
-                leaked: false,
-                message: String::new(),
+                denial: Denial::Other,
+                detail: String::new(),
             },
             GeminiError::ModelNotFound {
                 model: String::new(),
             },
             GeminiError::BadRequest {
-                message: String::new(),
+                detail: String::new(),
             },
             GeminiError::QuotaExhausted {
                 retry_after: None,
@@ -307,15 +417,18 @@ mod tests {
             },
             GeminiError::PromptBlocked {
                 reason: BlockReason::Safety,
-                message: None,
+                detail: None,
+                usage: Usage::default(),
             },
             GeminiError::ImageBlocked {
                 reason: FinishReason::ImageSafety,
-                message: None,
+                detail: None,
+                usage: Usage::default(),
             },
             GeminiError::NoImage {
                 finish_reason: None,
                 text: None,
+                usage: Usage::default(),
             },
             GeminiError::Malformed {
                 detail: String::new(),

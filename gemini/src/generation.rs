@@ -4,6 +4,7 @@
 
 use crate::{
     error::GeminiError,
+    scrub::scrub,
     sniff::{ImageFormat, sniff},
     wire::{Content, FinishReason, GenerateContentResponse, Part},
 };
@@ -84,16 +85,6 @@ impl Generation {
 /// Interprets a whole answer (or the merge of a stream's events): the images, or the error a
 /// 200 answer can still mean.
 pub fn interpret(response: GenerateContentResponse) -> Result<Generation, GeminiError> {
-    if let Some(reason) = response
-        .prompt_feedback
-        .as_ref()
-        .and_then(|f| f.block_reason.clone())
-    {
-        let message = response
-            .prompt_feedback
-            .and_then(|f| f.block_reason_message);
-        return Err(GeminiError::PromptBlocked { reason, message });
-    }
     let usage = response
         .usage_metadata
         .as_ref()
@@ -103,6 +94,15 @@ pub fn interpret(response: GenerateContentResponse) -> Result<Generation, Gemini
             thoughts_tokens: u.thoughts_token_count,
             total_tokens: u.total_token_count,
         });
+    if let Some(feedback) = response.prompt_feedback.as_ref()
+        && let Some(reason) = feedback.block_reason.clone()
+    {
+        return Err(GeminiError::PromptBlocked {
+            reason,
+            detail: feedback.block_reason_message.as_deref().map(scrub),
+            usage,
+        });
+    }
     let Some(candidate) = response.candidates.into_iter().next() else {
         return Err(GeminiError::Malformed {
             detail: "the answer has no candidates".into(),
@@ -115,7 +115,8 @@ pub fn interpret(response: GenerateContentResponse) -> Result<Generation, Gemini
     {
         return Err(GeminiError::ImageBlocked {
             reason,
-            message: candidate.finish_message,
+            detail: candidate.finish_message.as_deref().map(scrub),
+            usage,
         });
     }
 
@@ -152,7 +153,8 @@ pub fn interpret(response: GenerateContentResponse) -> Result<Generation, Gemini
     if images.is_empty() {
         return Err(GeminiError::NoImage {
             finish_reason: candidate.finish_reason,
-            text,
+            text: text.as_deref().map(scrub),
+            usage,
         });
     }
     Ok(Generation {

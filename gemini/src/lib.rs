@@ -16,12 +16,13 @@ mod client;
 mod error;
 mod generation;
 mod retry;
+pub mod scrub;
 pub mod sniff;
 mod sse;
 pub mod wire;
 
-pub use client::{Client, ClientConfig};
-pub use error::GeminiError;
+pub use client::{CallLimits, Client, ClientConfig};
+pub use error::{Denial, GeminiError};
 pub use generation::{GeneratedImage, Generation, Pricing, Usage, interpret};
 pub use retry::RetryPolicy;
 pub use sse::SseDecoder;

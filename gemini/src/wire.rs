@@ -222,6 +222,15 @@ macro_rules! open_enum {
                     Self::Other(s) => s,
                 }
             }
+
+            /// The value as a sentence may name it: an unknown value is upstream text, so it
+            /// is never repeated to a user.
+            pub fn label(&self) -> &str {
+                match self {
+                    Self::Other(_) => "an unlisted reason",
+                    known => known.as_str(),
+                }
+            }
         }
 
         impl From<String> for $name {

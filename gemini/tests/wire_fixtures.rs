@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use gemini::{
-    GeminiError, interpret,
+    Denial, GeminiError, interpret,
     sniff::ImageFormat,
     wire::{FinishReason, GenerateContentResponse},
 };
@@ -42,13 +42,23 @@ fn success_gives_the_image_text_and_usage() {
 #[test]
 fn image_safety_is_an_image_block_with_its_message() {
     match interpret(response("image_safety.json")).unwrap_err() {
-        GeminiError::ImageBlocked { reason, message } => {
-            assert_eq!(reason, FinishReason::ImageSafety);
-            assert!(
-                message
-                    .unwrap()
-                    .starts_with("Unable to show the generated image.")
-            );
+        e @ GeminiError::ImageBlocked { .. } => {
+            let GeminiError::ImageBlocked {
+                reason,
+                detail,
+                usage,
+            } = &e
+            else {
+                unreachable!()
+            };
+            assert_eq!(*reason, FinishReason::ImageSafety);
+            // Gemini's words are kept for the log, never put in the sentence a user sees.
+            let detail = detail.as_deref().unwrap();
+            assert!(detail.starts_with("Unable to show the generated image."));
+            assert!(!e.to_string().contains(detail));
+            // A withheld image is still billed for the tokens it used.
+            assert_eq!(e.billed(), Some(usage));
+            assert!(usage.prompt_tokens > 0, "{usage:?}");
         }
         other => panic!("{other:?}"),
     }
@@ -94,11 +104,14 @@ fn error_bodies_map_to_their_variants() {
         GeminiError::InvalidKey
     );
     match error("error_unknown_field.json", 400) {
-        GeminiError::BadRequest { message } => assert!(message.contains("outputMimeType")),
+        e @ GeminiError::BadRequest { .. } => {
+            assert!(e.detail().unwrap().contains("outputMimeType"));
+            assert!(!e.to_string().contains("outputMimeType"), "{e}");
+        }
         other => panic!("{other:?}"),
     }
     match error("error_unregistered.json", 403) {
-        GeminiError::PermissionDenied { leaked, .. } => assert!(!leaked),
+        GeminiError::PermissionDenied { denial, .. } => assert_eq!(denial, Denial::Other),
         other => panic!("{other:?}"),
     }
     assert_eq!(error("error_not_found.json", 404).kind(), "model_not_found");

@@ -46,6 +46,12 @@ pub enum ErrorKind {
     RateLimited,
     /// The server's daily spending limit is reached; `retry_after_secs` runs to the next day.
     BudgetExhausted,
+    /// The server's image storage is full: nothing more can be kept until room is made.
+    StorageFull,
+    /// The request was sent to a host name this server does not answer for.
+    MisdirectedRequest,
+    /// The request (an upload) took longer to arrive than the server waits.
+    RequestTimeout,
 }
 
 impl ErrorKind {
@@ -67,6 +73,9 @@ impl ErrorKind {
             ErrorKind::Forbidden => 403,
             ErrorKind::Unauthorized => 401,
             ErrorKind::RateLimited | ErrorKind::BudgetExhausted => 429,
+            ErrorKind::StorageFull => 507,
+            ErrorKind::MisdirectedRequest => 421,
+            ErrorKind::RequestTimeout => 408,
         }
     }
 }

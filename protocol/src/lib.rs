@@ -7,6 +7,7 @@
 mod error;
 mod gallery;
 mod image;
+pub mod limits;
 mod server_info;
 
 pub use error::{ErrorKind, UserError};
@@ -17,4 +18,4 @@ pub use gallery::{
 pub use image::{
     GenerateRequest, ImageResult, MAX_PROMPT_CHARS, THUMBNAIL_SIDE, fit_within, is_image_id,
 };
-pub use server_info::{ModelInfo, ServerInfo, Upstream};
+pub use server_info::{ModelInfo, ServerInfo, StorageInfo, Upstream};

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::limits::Limits;
+
 /// Which Gemini endpoint the server talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -46,6 +48,33 @@ pub struct ServerInfo {
     /// Whether people sign in with an access token (so pages offer to sign out).
     #[serde(default)]
     pub sign_in: bool,
+    /// The input limits in force.
+    #[serde(default)]
+    pub limits: Limits,
+    /// How full the image store is, when the server says.
+    #[serde(default)]
+    pub storage: Option<StorageInfo>,
+}
+
+/// How much the image store holds, and how much it may.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StorageInfo {
+    pub used_bytes: u64,
+    /// `None`: no quota.
+    pub quota_bytes: Option<u64>,
+}
+
+impl StorageInfo {
+    /// Whether nothing more can be stored.
+    pub fn is_full(&self) -> bool {
+        self.quota_bytes.is_some_and(|q| self.used_bytes >= q)
+    }
+
+    /// How full it is, from 0 to 1, when there is a quota.
+    pub fn fraction(&self) -> Option<f64> {
+        self.quota_bytes
+            .map(|q| (self.used_bytes as f64 / q.max(1) as f64).min(1.0))
+    }
 }
 
 impl ServerInfo {
@@ -74,6 +103,8 @@ mod tests {
             }],
             default_model: "gemini-3.1-flash-image".into(),
             sign_in: false,
+            limits: Limits::default(),
+            storage: None,
         }
     }
 

@@ -136,7 +136,12 @@ async fn page(app: &Router, path: &str) -> (Duration, usize) {
     let started = Instant::now();
     let res = app
         .clone()
-        .oneshot(Request::get(path).body(Body::empty()).unwrap())
+        .oneshot(
+            Request::get(path)
+                .header("host", "127.0.0.1:3000")
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!(res.status(), 200, "{path}");

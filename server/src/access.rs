@@ -1,11 +1,14 @@
 //! Access control, chosen by `GEMFLASH_ACCESS`:
 //!
-//! - `none` (the default): for a deployment behind a reverse proxy that authenticates.
+//! - `none`: for a deployment behind a reverse proxy that authenticates (and the default on a
+//!   loopback address; elsewhere the mode must be chosen, see `config::access`).
 //! - `token`: people sign in at `/login` with one of the access tokens from the configuration
 //!   (compared in constant time) and get a session cookie: HttpOnly, `SameSite=Strict`,
-//!   `Secure` and `__Host-` prefixed when the public origin is https, expiring after
-//!   `GEMFLASH_SESSION_HOURS`. Sessions live in memory: a restart signs everyone out.
-//!   `POST /logout` ends one.
+//!   `Secure` and `__Host-` prefixed when the public origin is https. A session ends after
+//!   `GEMFLASH_SESSION_HOURS`, or sooner after `GEMFLASH_SESSION_IDLE_MINUTES` without a
+//!   request. Sessions live in memory (at most [`MAX_SESSIONS`]): a restart signs everyone
+//!   out. `POST /logout` ends one. Sign-in attempts are throttled per client and over all
+//!   clients (429 with `Retry-After`), so tokens cannot be guessed at speed.
 //! - `proxy-header`: the user named in a header (default `X-Forwarded-User`) set by a
 //!   trusted proxy (`GEMFLASH_TRUSTED_PROXIES`); the header from anyone else is ignored.
 //!
@@ -15,35 +18,46 @@
 
 use std::{
     collections::HashMap,
-    net::IpAddr,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
 use axum::{
     Form,
-    extract::{Request, State},
+    extract::{FromRequest, Request, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     middleware::Next,
     response::{Html, IntoResponse, Redirect, Response},
 };
-use protocol::ErrorKind;
-use secrecy::{ExposeSecret, SecretString};
+use protocol::{ErrorKind, UserError};
+use secrecy::ExposeSecret;
 use serde::Deserialize;
 
-use crate::{abuse::IpNet, metrics::constant_time_eq, security};
+use crate::{
+    abuse::{ClientId, Identify, RateLimiter, peer_ip},
+    config::{AccessMode, LoginThrottle},
+    secret::constant_time_eq,
+    security,
+};
 
-/// How people get in.
-#[derive(Debug, Clone)]
-pub enum AccessMode {
-    None,
-    Token {
-        tokens: Vec<SecretString>,
-        session: Duration,
-    },
-    ProxyHeader {
-        header: String,
-    },
+/// Sessions kept at once; past it the oldest are dropped.
+pub const MAX_SESSIONS: usize = 10_000;
+
+/// Who a request is, once it is let in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// No access control: anyone who reaches the server.
+    Anyone,
+    /// A signed-in session (token mode).
+    Session,
+    /// A user named by a trusted proxy.
+    User(String),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Session {
+    expires: Instant,
+    last_seen: Instant,
 }
 
 /// What the access middleware and the login routes share.
@@ -51,17 +65,27 @@ pub enum AccessMode {
 pub struct Access {
     pub mode: AccessMode,
     pub https: bool,
-    pub trusted_proxies: Arc<Vec<IpNet>>,
-    sessions: Arc<Mutex<HashMap<String, Instant>>>,
+    identify: Identify,
+    sessions: Arc<Mutex<HashMap<String, Session>>>,
+    login_per_client: Arc<RateLimiter>,
+    login_global: Arc<RateLimiter>,
 }
 
 impl Access {
-    pub fn new(mode: AccessMode, https: bool, trusted_proxies: Arc<Vec<IpNet>>) -> Self {
+    pub fn new(mode: AccessMode, https: bool, identify: Identify, login: LoginThrottle) -> Self {
         Self {
             mode,
             https,
-            trusted_proxies,
+            identify,
             sessions: Arc::default(),
+            login_per_client: Arc::new(RateLimiter::new(
+                login.per_client_per_minute,
+                login.per_client_per_minute,
+            )),
+            login_global: Arc::new(RateLimiter::new(
+                login.global_per_minute,
+                login.global_per_minute,
+            )),
         }
     }
 
@@ -85,24 +109,63 @@ impl Access {
             .map(|(_, value)| value.to_owned())
     }
 
+    /// Whether session `id` is alive at `now` (and marks it used).
     fn session_is_valid(&self, id: &str, now: Instant) -> bool {
+        let AccessMode::Token { idle, .. } = &self.mode else {
+            return false;
+        };
         let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
-        sessions.retain(|_, expires| *expires > now);
-        sessions.contains_key(id)
+        sessions.retain(|_, s| s.expires > now && now.duration_since(s.last_seen) < *idle);
+        match sessions.get_mut(id) {
+            Some(session) => {
+                session.last_seen = now;
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn start_session(&self, id: String, lifetime: Duration, now: Instant) {
+        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        if sessions.len() >= MAX_SESSIONS {
+            sessions.retain(|_, s| s.expires > now);
+        }
+        while sessions.len() >= MAX_SESSIONS {
+            let Some(oldest) = sessions
+                .iter()
+                .min_by_key(|(_, s)| s.expires)
+                .map(|(id, _)| id.clone())
+            else {
+                break;
+            };
+            sessions.remove(&oldest);
+        }
+        sessions.insert(
+            id,
+            Session {
+                expires: now + lifetime,
+                last_seen: now,
+            },
+        );
     }
 
     /// Who the request is, if it may come in.
-    fn admit(&self, req: &Request) -> Option<String> {
+    fn admit(&self, req: &Request) -> Option<Caller> {
         match &self.mode {
-            AccessMode::None => Some(String::new()),
+            AccessMode::None => Some(Caller::Anyone),
             AccessMode::Token { .. } => {
                 let id = self.session_of(req.headers())?;
                 self.session_is_valid(&id, Instant::now())
-                    .then(|| "session".to_owned())
+                    .then_some(Caller::Session)
             }
             AccessMode::ProxyHeader { header } => {
-                let peer: IpAddr = crate::abuse::peer_ip(req)?;
-                if !self.trusted_proxies.iter().any(|net| net.contains(peer)) {
+                let peer = peer_ip(req)?;
+                if !self
+                    .identify
+                    .trusted_proxies
+                    .iter()
+                    .any(|net| net.contains(peer))
+                {
                     return None;
                 }
                 req.headers()
@@ -110,9 +173,20 @@ impl Access {
                     .and_then(|v| v.to_str().ok())
                     .map(str::trim)
                     .filter(|user| !user.is_empty())
-                    .map(|user| format!("user:{user}"))
+                    .map(|user| Caller::User(user.to_owned()))
             }
         }
+    }
+
+    /// Takes a sign-in attempt from the client's and the global allowance, or says how long
+    /// until one is there.
+    fn throttle(&self, peer: Option<std::net::IpAddr>, headers: &HeaderMap) -> Result<(), u64> {
+        let now = Instant::now();
+        let client = self.identify.client_ip(peer, headers).map(ClientId::of);
+        self.login_per_client
+            .check(client, now)
+            .and_then(|()| self.login_global.check(None, now))
+            .map_err(|wait| wait.as_secs().max(1))
     }
 }
 
@@ -129,9 +203,9 @@ pub async fn require(State(access): State<Access>, req: Request, next: Next) -> 
     if matches!(access.mode, AccessMode::None) || is_open(req.uri().path()) {
         return next.run(req).await;
     }
-    if let Some(who) = access.admit(&req) {
-        if who.starts_with("user:") {
-            tracing::Span::current().record("caller", who.as_str());
+    if let Some(caller) = access.admit(&req) {
+        if let Caller::User(user) = &caller {
+            tracing::Span::current().record("caller", format!("user:{user}").as_str());
         }
         return next.run(req).await;
     }
@@ -161,9 +235,30 @@ pub async fn login_page(State(access): State<Access>) -> Response {
 }
 
 /// `POST /login`: a token for a session cookie.
-pub async fn login(State(access): State<Access>, Form(form): Form<LoginForm>) -> Response {
-    let AccessMode::Token { tokens, session } = &access.mode else {
+pub async fn login(State(access): State<Access>, req: Request) -> Response {
+    let AccessMode::Token {
+        tokens, session, ..
+    } = &access.mode
+    else {
         return Redirect::to("/").into_response();
+    };
+    if let Err(secs) = access.throttle(peer_ip(&req), req.headers()) {
+        tracing::warn!(retry_after_secs = secs, "sign-in attempts throttled");
+        metrics::counter!("gemflash_refusals_total", "reason" => "login_throttle").increment(1);
+        let mut error = UserError::new(
+            ErrorKind::RateLimited,
+            "Too many sign-in attempts. Wait a little, then try again.",
+        );
+        error.retry_after_secs = Some(secs);
+        let mut res = login_html(StatusCode::TOO_MANY_REQUESTS, Some(&error.message));
+        security::set_retry_after(&mut res, secs);
+        return res;
+    }
+    let Ok(Form(form)) = Form::<LoginForm>::from_request(req, &()).await else {
+        return login_html(
+            StatusCode::BAD_REQUEST,
+            Some("The sign-in form was incomplete. Enter the token and try again."),
+        );
     };
     let offered = form.token.trim().as_bytes();
     // Every configured token is compared, so the time does not tell which one matched.
@@ -182,11 +277,7 @@ pub async fn login(State(access): State<Access>, Form(form): Form<LoginForm>) ->
         uuid::Uuid::new_v4().simple(),
         uuid::Uuid::new_v4().simple()
     );
-    access
-        .sessions
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(id.clone(), Instant::now() + *session);
+    access.start_session(id.clone(), *session, Instant::now());
     tracing::info!("signed in");
     let cookie = format!(
         "{}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
@@ -253,4 +344,81 @@ fn login_html(status: StatusCode, error: Option<&str>) -> Response {
         ),
     );
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token_access(idle: Duration) -> Access {
+        Access::new(
+            AccessMode::Token {
+                tokens: vec![secrecy::SecretString::from("0123456789abcdef".to_owned())],
+                session: Duration::from_secs(3600),
+                idle,
+            },
+            false,
+            Identify {
+                trusted_proxies: Arc::new(Vec::new()),
+                header: crate::config::ForwardedHeader::XForwardedFor,
+            },
+            LoginThrottle {
+                per_client_per_minute: 2,
+                global_per_minute: 3,
+            },
+        )
+    }
+
+    #[test]
+    fn a_session_ends_after_its_idle_time_and_every_use_renews_it() {
+        let access = token_access(Duration::from_secs(60));
+        let t0 = Instant::now();
+        access.start_session("s".into(), Duration::from_secs(3600), t0);
+        assert!(access.session_is_valid("s", t0 + Duration::from_secs(50)));
+        assert!(
+            access.session_is_valid("s", t0 + Duration::from_secs(100)),
+            "renewed at 50 s"
+        );
+        assert!(
+            !access.session_is_valid("s", t0 + Duration::from_secs(161)),
+            "idle 61 s"
+        );
+    }
+
+    #[test]
+    fn a_session_ends_at_its_lifetime_however_busy() {
+        let access = token_access(Duration::from_secs(60));
+        let t0 = Instant::now();
+        access.start_session("s".into(), Duration::from_secs(100), t0);
+        for s in (30..100).step_by(30) {
+            assert!(access.session_is_valid("s", t0 + Duration::from_secs(s)));
+        }
+        assert!(!access.session_is_valid("s", t0 + Duration::from_secs(101)));
+    }
+
+    #[test]
+    fn sign_in_is_throttled_per_client_and_over_all() {
+        let access = token_access(Duration::from_secs(60));
+        let a = Some("198.51.100.1".parse().unwrap());
+        let b = Some("198.51.100.2".parse().unwrap());
+        let c = Some("198.51.100.3".parse().unwrap());
+        let h = HeaderMap::new();
+        assert!(access.throttle(a, &h).is_ok());
+        assert!(access.throttle(a, &h).is_ok());
+        assert!(access.throttle(a, &h).is_err(), "two a minute per client");
+        assert!(access.throttle(b, &h).is_ok());
+        assert!(access.throttle(c, &h).is_err(), "three a minute over all");
+    }
+
+    #[test]
+    fn sessions_are_capped() {
+        let access = token_access(Duration::from_secs(60));
+        let t0 = Instant::now();
+        for i in 0..MAX_SESSIONS + 5 {
+            access.start_session(format!("s{i}"), Duration::from_secs(3600 + i as u64), t0);
+        }
+        let sessions = access.sessions.lock().unwrap();
+        assert_eq!(sessions.len(), MAX_SESSIONS);
+        assert!(!sessions.contains_key("s0"), "the oldest went first");
+    }
 }

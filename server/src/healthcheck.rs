@@ -1,6 +1,7 @@
 //! `gemflash healthcheck`: asks the running server's `/healthz` and exits 0 if it answers 200,
 //! 1 otherwise. For the container's `HEALTHCHECK`, which then needs no shell, curl or wget in
-//! the image. It reads the same configuration as the server, so it knows where to ask.
+//! the image. It reads the same configuration as the server, so it knows where to ask, and
+//! names the public origin's host (the server refuses requests for any other).
 
 use std::{
     io::{Read, Write},
@@ -13,14 +14,22 @@ const TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Runs the check; the exit code says whether the server is healthy.
 pub fn run() -> ExitCode {
-    let addr = match crate::config::Config::from_env() {
-        Ok(config) => config.addr,
+    let (addr, host) = match crate::config::Config::from_env() {
+        Ok(config) => {
+            let origin = &config.server.public_origin;
+            let host = match (origin.host_str(), origin.port()) {
+                (Some(host), Some(port)) => format!("{host}:{port}"),
+                (Some(host), None) => host.to_owned(),
+                (None, _) => "localhost".to_owned(),
+            };
+            (config.server.addr, host)
+        }
         Err(e) => {
             eprintln!("gemflash healthcheck: bad configuration: {e}");
             return ExitCode::FAILURE;
         }
     };
-    match check(addr) {
+    match check(addr, &host) {
         Ok(()) => ExitCode::SUCCESS,
         Err(problem) => {
             eprintln!("gemflash healthcheck: {problem}");
@@ -29,8 +38,8 @@ pub fn run() -> ExitCode {
     }
 }
 
-/// Whether the server listening on `addr` answers `/healthz` with 200.
-pub fn check(addr: SocketAddr) -> Result<(), String> {
+/// Whether the server listening on `addr` answers `/healthz` for `host` with 200.
+pub fn check(addr: SocketAddr, host: &str) -> Result<(), String> {
     // A server listening on every address is reached on the loopback one.
     let target = match addr.ip() {
         IpAddr::V4(ip) if ip.is_unspecified() => {
@@ -47,8 +56,9 @@ pub fn check(addr: SocketAddr) -> Result<(), String> {
         .set_read_timeout(Some(TIMEOUT))
         .and_then(|()| stream.set_write_timeout(Some(TIMEOUT)))
         .map_err(|e| format!("cannot set timeouts: {e}"))?;
+    let request = format!("GET /healthz HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
     stream
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .write_all(request.as_bytes())
         .map_err(|e| format!("cannot send the request: {e}"))?;
     let mut head = [0u8; 64];
     let n = stream

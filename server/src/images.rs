@@ -2,8 +2,10 @@
 //! `/images/{id}/thumb` (the WebP thumbnail).
 //!
 //! An image never changes once stored, so answers carry a strong ETag (its sha256) and an
-//! immutable, year-long cache lifetime, and `If-None-Match` gets a 304. The Content-Type is
-//! the stored one, with `nosniff`.
+//! immutable, year-long cache lifetime (`private` when access control is on, so no shared
+//! cache keeps what only signed-in people may see), and `If-None-Match` gets a 304. The
+//! Content-Type is the stored one, with `nosniff`. Files are streamed from disk in small
+//! chunks, never read whole into memory: a 50 MP image costs a download the same as a thumbnail.
 
 use std::collections::HashMap;
 
@@ -13,19 +15,14 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use engine::store::{FileKind, ImageRecord};
+use engine::store::{FileKind, ImageRecord, StoreError};
+use tokio_util::io::ReaderStream;
 
-use crate::state::AppState;
+use crate::{config::AccessMode, state::AppState};
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// With access control on, shared caches must not keep what only signed-in people may see.
 const IMMUTABLE_PRIVATE: &str = "private, max-age=31536000, immutable";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Variant {
-    Full,
-    Thumbnail,
-}
 
 pub async fn image(
     State(state): State<AppState>,
@@ -36,7 +33,7 @@ pub async fn image(
     serve(
         &state,
         &id,
-        Variant::Full,
+        FileKind::Image,
         query.contains_key("download"),
         &headers,
     )
@@ -48,36 +45,31 @@ pub async fn thumbnail(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    serve(&state, &id, Variant::Thumbnail, false, &headers).await
+    serve(&state, &id, FileKind::Thumbnail, false, &headers).await
 }
 
 async fn serve(
     state: &AppState,
     id: &str,
-    variant: Variant,
+    file: FileKind,
     download: bool,
     headers: &HeaderMap,
 ) -> Response {
     if !protocol::is_image_id(id) {
         return not_found();
     }
-    let store = state.studio.store().clone();
     let lookup = id.to_owned();
-    let record = match tokio::task::spawn_blocking(move || store.get(&lookup)).await {
-        Ok(Ok(Some(record))) => record,
-        Ok(Ok(None)) => return not_found(),
-        Ok(Err(e)) => {
+    let record = match state.studio.store().run(move |s| s.get(&lookup)).await {
+        Ok(Some(record)) => record,
+        Ok(None) => return not_found(),
+        Err(e) => {
             tracing::error!(error = %e, "image lookup failed");
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
-        Err(e) => {
-            tracing::error!(error = %e, "image lookup task failed");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
     };
-    let etag = match variant {
-        Variant::Full => format!("\"{}\"", record.sha256),
-        Variant::Thumbnail => format!("\"{}-thumb\"", record.sha256),
+    let etag = match file {
+        FileKind::Image => format!("\"{}\"", record.sha256),
+        FileKind::Thumbnail => format!("\"{}-thumb\"", record.sha256),
     };
     let mut response = if headers
         .get(header::IF_NONE_MATCH)
@@ -88,15 +80,21 @@ async fn serve(
         }) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        match read(state, &record, variant).await {
-            Some(bytes) => Response::new(Body::from(bytes)),
+        match open(state, &record, file).await {
+            Some((file, len)) => {
+                let stream = ReaderStream::new(tokio::fs::File::from_std(file));
+                let mut res = Response::new(Body::from_stream(stream));
+                res.headers_mut()
+                    .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+                res
+            }
             None => return not_found(),
         }
     };
     let h = response.headers_mut();
-    let mime = match variant {
-        Variant::Full => record.mime.as_str(),
-        Variant::Thumbnail => "image/webp",
+    let mime = match file {
+        FileKind::Image => record.mime.as_str(),
+        FileKind::Thumbnail => "image/webp",
     };
     if let Ok(v) = HeaderValue::from_str(mime) {
         h.insert(header::CONTENT_TYPE, v);
@@ -105,7 +103,7 @@ async fn serve(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    let cache = if matches!(state.config.access, crate::access::AccessMode::None) {
+    let cache = if matches!(state.config.access.mode, AccessMode::None) {
         IMMUTABLE
     } else {
         IMMUTABLE_PRIVATE
@@ -130,25 +128,30 @@ async fn serve(
     response
 }
 
-async fn read(state: &AppState, record: &ImageRecord, variant: Variant) -> Option<Vec<u8>> {
-    let store = state.studio.store().clone();
-    let file = match variant {
-        Variant::Full => FileKind::Image,
-        Variant::Thumbnail => FileKind::Thumbnail,
-    };
+/// A record's file, opened for streaming.
+async fn open(
+    state: &AppState,
+    record: &ImageRecord,
+    file: FileKind,
+) -> Option<(std::fs::File, u64)> {
     let wanted = record.clone();
-    match tokio::task::spawn_blocking(move || store.read(&wanted, file)).await {
-        Ok(Ok(Some(bytes))) => Some(bytes),
-        Ok(Ok(None)) => {
+    match state
+        .studio
+        .store()
+        .run(move |s| s.open_file(&wanted, file))
+        .await
+    {
+        Ok(Some(opened)) => Some(opened),
+        Ok(None) => {
             tracing::error!(id = %record.id, "a stored image's file is missing");
             None
         }
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, id = %record.id, "a stored image's file cannot be read");
+        Err(e @ StoreError::Worker(_)) => {
+            tracing::error!(error = %e, "image read task failed");
             None
         }
         Err(e) => {
-            tracing::error!(error = %e, "image read task failed");
+            tracing::error!(error = %e, id = %record.id, "a stored image's file cannot be read");
             None
         }
     }

@@ -3,21 +3,29 @@
 //! [`router`] builds the whole HTTP application (pages, server functions, static files,
 //! health endpoints and the middleware around them) from an [`AppState`]; `main.rs` only reads
 //! the configuration, builds the state and serves. Tests call [`router`] directly.
+//!
+//! Modules point one way: `config` is a leaf (it imports nothing else of the server); the
+//! controls (`security`, `abuse`, `access`, `errors`) take their settings from it; the routes
+//! (`images`, `health`, `metrics`) and `state` sit above; `lib.rs` puts them together.
 
 pub mod abuse;
 pub mod access;
 pub mod config;
+pub mod errors;
 pub mod health;
 pub mod healthcheck;
 mod images;
 pub mod metrics;
 pub mod middleware;
-pub mod models;
 pub mod retention;
+pub mod routes;
+pub mod secret;
 pub mod security;
 pub mod shutdown;
 pub mod state;
 pub mod telemetry;
+
+use std::sync::{Arc, OnceLock};
 
 use app::{App, shell};
 use axum::{Router, routing::get};
@@ -25,17 +33,22 @@ use leptos::prelude::provide_context;
 use leptos_axum::{
     AxumRouteListing, LeptosRoutes, file_and_error_handler_with_context, generate_route_list,
 };
-use std::sync::OnceLock;
 
 pub use crate::state::AppState;
 
 /// Builds the application: every route and the middleware around them.
 pub fn router(state: AppState) -> Router {
     metrics::handle();
+    let config = &state.config;
+    let identify = abuse::Identify {
+        trusted_proxies: Arc::new(config.abuse.trusted_proxies.clone()),
+        header: config.abuse.forwarded_header,
+    };
     let access = access::Access::new(
-        state.config.access.clone(),
-        state.config.public_origin.scheme() == "https",
-        std::sync::Arc::new(state.config.abuse.trusted_proxies.clone()),
+        config.access.mode.clone(),
+        config.server.https(),
+        identify.clone(),
+        config.access.login,
     );
     let routes = route_list();
     let info = state.server_info.clone();
@@ -49,7 +62,6 @@ pub fn router(state: AppState) -> Router {
 
     let app = Router::new()
         .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::render))
         .route("/images/{id}", get(images::image))
         .route("/images/{id}/thumb", get(images::thumbnail))
@@ -60,10 +72,16 @@ pub fn router(state: AppState) -> Router {
             context, shell,
         ))
         .with_state(state.clone())
+        .merge(
+            Router::new()
+                .route("/readyz", get(health::readyz))
+                .with_state(health::Readiness::new(config.server.data_dir.clone())),
+        )
         .merge(login_routes(access.clone()))
+        .layer(axum::middleware::from_fn(errors::server_fn_status))
         .layer(axum::middleware::from_fn(metrics::count_requests))
         .layer(axum::middleware::from_fn_with_state(
-            abuse_controls(&state),
+            abuse_controls(&state, identify),
             abuse::rate_limit,
         ))
         // Outside the rate limit: a request that may not come in spends nothing.
@@ -71,13 +89,21 @@ pub fn router(state: AppState) -> Router {
             access,
             access::require,
         ));
-    let security = security::SecurityConfig {
-        origin: state.config.public_origin.origin().ascii_serialization(),
-        https: state.config.public_origin.scheme() == "https",
+    let stack = middleware::Stack {
+        server: Arc::new(config.server.clone()),
+        security: security::SecurityConfig {
+            origin: config.server.public_origin.origin().ascii_serialization(),
+            https: config.server.https(),
+        },
+        // A whole request may take as long as its upload and the upstream call, and a minute
+        // more.
+        request_timeout: config.images.upload_deadline
+            + config.gemini.deadline
+            + std::time::Duration::from_secs(60),
+        upload_deadline: config.images.upload_deadline,
+        requests_in_flight: config.abuse.requests_in_flight as usize,
     };
-    // A whole request may take as long as the upstream call, and a minute more.
-    let request_timeout = state.config.gemini.deadline + std::time::Duration::from_secs(60);
-    middleware::apply(app, security, request_timeout)
+    middleware::apply(app, stack)
 }
 
 fn login_routes(access: access::Access) -> Router {
@@ -87,12 +113,21 @@ fn login_routes(access: access::Access) -> Router {
         .with_state(access)
 }
 
-fn abuse_controls(state: &AppState) -> abuse::AbuseControls {
+fn abuse_controls(state: &AppState, identify: abuse::Identify) -> abuse::AbuseControls {
     let limits = &state.config.abuse;
+    // One client may not hold every upstream slot: with more than one slot, it gets at most
+    // all but one.
+    let slots = state.config.spend.guard.max_concurrent as u32;
+    let jobs = if slots > 1 {
+        limits.jobs_per_client.min(slots - 1)
+    } else {
+        limits.jobs_per_client
+    };
     abuse::AbuseControls {
+        identify,
         limiter: (limits.per_minute > 0)
-            .then(|| std::sync::Arc::new(abuse::RateLimiter::new(limits.per_minute, limits.burst))),
-        trusted_proxies: std::sync::Arc::new(limits.trusted_proxies.clone()),
+            .then(|| Arc::new(abuse::RateLimiter::new(limits.per_minute, limits.burst))),
+        jobs: Arc::new(abuse::JobCap::new(jobs)),
         caller_key: std::collections::hash_map::RandomState::new(),
     }
 }

@@ -42,25 +42,32 @@ async fn run(mut config: Config) -> anyhow::Result<()> {
     let mut leptos_options = leptos::config::get_configuration(None)
         .context("cannot read the Leptos site settings (LEPTOS_* variables)")?
         .leptos_options;
-    leptos_options.site_addr = config.addr;
+    leptos_options.site_addr = config.server.addr;
 
-    prepare_data_dir(&config.data_dir)?;
+    prepare_data_dir(&config.server.data_dir)?;
     // Kept alive until the server stops; dropping it stops the simulator.
     let _simulator = start_simulator_without_key(&mut config).await?;
 
-    let listener = TcpListener::bind(config.addr)
+    let listener = TcpListener::bind(config.server.addr)
         .await
-        .with_context(|| format!("cannot listen on {} (set GEMFLASH_ADDR)", config.addr))?;
-    let grace = config.shutdown_grace;
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (set GEMFLASH_ADDR)",
+                config.server.addr
+            )
+        })?;
+    let grace = config.server.shutdown_grace;
     let state = AppState::new(config, leptos_options)?;
     tracing::info!(
-        address = %state.config.addr,
+        address = %state.config.server.addr,
         upstream = ?state.server_info.upstream,
         models = state.server_info.models.len(),
+        image_memory_mb = state.config.images.memory_bytes / (1024 * 1024),
         "GemFlash is ready at {}",
-        state.config.public_origin
+        state.config.server.public_origin
     );
-    let _sweeper = server::retention::spawn(state.studio.store().clone(), state.config.retention);
+    let _sweeper =
+        server::retention::spawn(state.studio.store().clone(), state.config.ops.retention);
     shutdown::serve(listener, router(state), shutdown::signal(), grace)
         .await
         .context("the server failed")?;

@@ -3,8 +3,11 @@
 //! What is counted: requests by route and status (`gemflash_http_requests_total`), Gemini calls
 //! by model and outcome with their latency (`gemflash_upstream_calls_total`,
 //! `gemflash_upstream_latency_seconds`), retries, tokens, dollars spent, images stored, and
-//! refusals by the rate limit, the budget and the concurrency cap. The engine records the
-//! upstream figures where the calls happen; the middleware records requests and refusals.
+//! refusals by reason (rate limit, per-client job cap, budget, concurrency, memory, storage,
+//! host, sign-in throttle), and the store's size against its quota
+//! (`gemflash_storage_used_bytes`, `gemflash_storage_quota_bytes`, read when scraped). The
+//! engine records the upstream figures where the calls happen; the middleware records requests
+//! and refusals.
 //!
 //! The endpoint is off unless `GEMFLASH_METRICS_TOKEN` is set, and then answers only a request
 //! that carries `Authorization: Bearer <token>` (compared in constant time): the figures tell
@@ -21,7 +24,7 @@ use axum::{
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use secrecy::ExposeSecret;
 
-use crate::state::AppState;
+use crate::{secret::constant_time_eq, state::AppState};
 
 /// Latency buckets, in seconds: image calls take from about one to a few tens of seconds.
 const LATENCY_BUCKETS: [f64; 12] = [
@@ -51,6 +54,7 @@ pub fn handle() -> Option<PrometheusHandle> {
 pub async fn render(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let Some(expected) = state
         .config
+        .ops
         .metrics_token
         .as_ref()
         .map(|t| t.expose_secret())
@@ -69,6 +73,14 @@ pub async fn render(State(state): State<AppState>, headers: HeaderMap) -> Respon
             "A metrics token is needed.",
         )
             .into_response();
+    }
+    match state.studio.store().run(|s| s.usage()).await {
+        Ok(usage) => {
+            metrics::gauge!("gemflash_storage_used_bytes").set(usage.used_bytes as f64);
+            metrics::gauge!("gemflash_storage_quota_bytes")
+                .set(usage.quota_bytes.map_or(0.0, |q| q as f64));
+        }
+        Err(e) => tracing::error!(error = %e, "the store's usage could not be read"),
     }
     match handle() {
         Some(handle) => (
@@ -94,22 +106,4 @@ pub async fn count_requests(req: Request, next: Next) -> Response {
     )
     .increment(1);
     res
-}
-
-/// Whether `a` equals `b`, taking the same time wherever they differ.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn constant_time_comparison_is_still_a_comparison() {
-        assert!(constant_time_eq(b"secret", b"secret"));
-        assert!(!constant_time_eq(b"secret", b"secreT"));
-        assert!(!constant_time_eq(b"secret", b"secret!"));
-        assert!(!constant_time_eq(b"", b"x"));
-    }
 }

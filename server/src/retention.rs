@@ -2,18 +2,15 @@
 //! background task deletes the oldest images past the limits, at start-up and then hourly.
 //! It logs how many it deleted, never what they were.
 
-use std::{
-    sync::Arc,
-    time::{Duration, SystemTime, UNIX_EPOCH},
-};
+use std::time::Duration;
 
-use engine::store::{ImageStore, Retention};
+use engine::store::{Retention, StoreHandle};
 
 /// How often the sweeper runs after the first sweep.
 pub const SWEEP_INTERVAL: Duration = Duration::from_secs(60 * 60);
 
 /// Starts the sweeper, unless retention is unlimited. It stops when the runtime does.
-pub fn spawn(store: Arc<dyn ImageStore>, rules: Retention) -> Option<tokio::task::JoinHandle<()>> {
+pub fn spawn(store: StoreHandle, rules: Retention) -> Option<tokio::task::JoinHandle<()>> {
     if rules.is_unlimited() {
         return None;
     }
@@ -22,18 +19,19 @@ pub fn spawn(store: Arc<dyn ImageStore>, rules: Retention) -> Option<tokio::task
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             every.tick().await;
-            sweep(store.clone(), rules).await;
+            sweep(&store, rules).await;
         }
     }))
 }
 
 /// One sweep; returns how many images it deleted.
-pub async fn sweep(store: Arc<dyn ImageStore>, rules: Retention) -> usize {
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
-    match tokio::task::spawn_blocking(move || store.enforce_retention(&rules, now_ms)).await {
-        Ok(Ok(deleted)) => {
+pub async fn sweep(store: &StoreHandle, rules: Retention) -> usize {
+    let now_ms = engine::clock::now_ms();
+    match store
+        .run(move |s| s.enforce_retention(&rules, now_ms))
+        .await
+    {
+        Ok(deleted) => {
             if deleted > 0 {
                 tracing::info!(
                     deleted,
@@ -44,12 +42,8 @@ pub async fn sweep(store: Arc<dyn ImageStore>, rules: Retention) -> usize {
             }
             deleted
         }
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "retention sweep failed");
-            0
-        }
         Err(e) => {
-            tracing::error!(error = %e, "retention sweep task failed");
+            tracing::error!(error = %e, "retention sweep failed");
             0
         }
     }

@@ -1,37 +1,60 @@
-//! Security controls every request passes through: response headers, CSRF, body size limits.
+//! Security controls every request passes through: the host check, response headers, CSRF,
+//! body size limits and the upload deadline.
 //!
+//! - **Host**: a request must be addressed to one of the host names GemFlash answers for
+//!   (`Host`, or an HTTP/2 request's authority): the public origin's, the loopback names when
+//!   no origin is configured, and `GEMFLASH_ALLOWED_HOSTS`. Anything else gets 421 before any
+//!   other control or route runs. This is what stops DNS rebinding: a page on another site
+//!   that points its own name at GemFlash's address still sends its own name.
 //! - **Headers** (OWASP Secure Headers Project values) on every response: `nosniff`,
-//!   `Referrer-Policy: no-referrer`, `X-Frame-Options: DENY`, COOP and CORP `same-origin`, a
-//!   `Permissions-Policy` that turns off what GemFlash does not use, HSTS when the public origin
-//!   is https, and `Cache-Control: no-store` unless the route set its own. Every request gets
-//!   a fresh nonce; HTML pages carry the Content-Security-Policy that allows scripts by it
+//!   `Referrer-Policy: no-referrer`, `X-Frame-Options: DENY`, `X-XSS-Protection: 0` (the old
+//!   filter is itself an attack surface; the CSP does its job), COOP and CORP `same-origin`, a
+//!   `Permissions-Policy` that turns off what GemFlash does not use, HSTS when the public
+//!   origin is https, and `Cache-Control: no-store, max-age=0` with `Pragma: no-cache` unless
+//!   the route set its own. Every request gets a fresh nonce; HTML pages carry the
+//!   Content-Security-Policy that allows scripts by it
 //!   ([`app::security::content_security_policy`]), and the app puts it on its scripts; any
 //!   other response gets a policy that allows nothing.
 //! - **CSRF**: every state-changing request (any method but GET, HEAD and OPTIONS) must come
-//!   from the public origin: `Sec-Fetch-Site` is `same-origin` (or `none`, a user's own
-//!   action), or, from a client that does not send it, `Origin` equals
-//!   `GEMFLASH_PUBLIC_ORIGIN`. Anything else, including a request with neither header, gets
-//!   403 and changes nothing. Nothing changes state on GET.
+//!   from the public origin. `Origin`, when sent, must equal `GEMFLASH_PUBLIC_ORIGIN`;
+//!   `Sec-Fetch-Site`, when sent, must be `same-origin` (or `none`, a user's own action); and
+//!   at least one of them must be there. Anything else gets 403 and changes nothing. Nothing
+//!   changes state on GET.
 //! - **Body limits**: a request body may not exceed its route's limit, checked from
 //!   `Content-Length` before anything is read and enforced while a body streams (multipart
-//!   server functions read their body themselves, past axum's extractor limit).
+//!   server functions read their body themselves, past axum's extractor limit). An upload
+//!   must also arrive whole within `GEMFLASH_UPLOAD_DEADLINE_SECS`, however steadily it trickles
+//!   (the stall timeout alone would let a slow client hold its bytes for hours).
+
+use std::{
+    pin::Pin,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    task::{Context, Poll},
+    time::Duration,
+};
 
 use app::security::{CspNonce, content_security_policy};
 use axum::{
     Json,
-    body::Body,
+    body::{Body, Bytes},
     extract::{Request, State},
     http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
+use http_body::{Frame, SizeHint};
 use http_body_util::Limited;
-use protocol::{ErrorKind, UserError};
+use protocol::{ErrorKind, UserError, limits};
+
+use crate::{config::ServerConfig, routes};
 
 /// Most bytes of a request body on most routes.
-pub const DEFAULT_BODY_LIMIT: usize = 256 * 1024;
+pub const DEFAULT_BODY_LIMIT: usize = limits::MAX_SMALL_BODY_BYTES;
 /// Most bytes of an edit upload: the engine's request limit plus multipart overhead.
-pub const EDIT_BODY_LIMIT: usize = 80 * 1024 * 1024 + 256 * 1024;
+pub const EDIT_BODY_LIMIT: usize = limits::MAX_UPLOAD_BYTES;
 
 /// What the security middleware needs to know.
 #[derive(Debug, Clone)]
@@ -48,6 +71,37 @@ const LOCKED_DOWN_CSP: &str =
 const PERMISSIONS_POLICY: &str = "accelerometer=(), autoplay=(), camera=(), display-capture=(), \
      geolocation=(), gyroscope=(), hid=(), magnetometer=(), microphone=(), midi=(), payment=(), \
      publickey-credentials-get=(), serial=(), usb=(), xr-spatial-tracking=()";
+
+/// Refuses a request addressed to a host GemFlash does not answer for.
+pub async fn host(State(server): State<Arc<ServerConfig>>, req: Request, next: Next) -> Response {
+    // HTTP/2 carries the host in the request's authority; HTTP/1.1 in `Host`.
+    let asked = req
+        .uri()
+        .authority()
+        .map(|a| a.as_str().to_owned())
+        .or_else(|| {
+            req.headers()
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        });
+    match asked {
+        Some(host) if server.allows_host(&host) => next.run(req).await,
+        asked => {
+            // The name is the client's text: logged escaped, cut short.
+            let shown: String = asked.unwrap_or_default().chars().take(100).collect();
+            tracing::warn!(
+                host = shown,
+                "request for a host this server does not answer for refused (list it in GEMFLASH_ALLOWED_HOSTS if it is yours)"
+            );
+            metrics::counter!("gemflash_refusals_total", "reason" => "host").increment(1);
+            refuse(
+                ErrorKind::MisdirectedRequest,
+                "This server does not answer for the address you used. Open GemFlash at the address its operator gave you.",
+            )
+        }
+    }
+}
 
 /// Adds the security headers to every response. Each request gets a fresh nonce, which the
 /// app puts on its scripts; an HTML page gets the policy that allows scripts by that nonce.
@@ -77,6 +131,7 @@ pub async fn headers(
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(h, header::REFERRER_POLICY, "no-referrer");
     set(h, header::X_FRAME_OPTIONS, "DENY");
+    set(h, header::X_XSS_PROTECTION, "0");
     set(
         h,
         HeaderName::from_static("cross-origin-opener-policy"),
@@ -103,9 +158,15 @@ pub async fn headers(
         set(h, header::CONTENT_SECURITY_POLICY, LOCKED_DOWN_CSP);
     }
     if !h.contains_key(header::CACHE_CONTROL) {
-        // The bundle's names do not change between builds: revalidate, never trust blindly.
-        let policy = if static_asset { "no-cache" } else { "no-store" };
-        set(h, header::CACHE_CONTROL, policy);
+        if static_asset {
+            // The bundle's names do not change between builds: revalidate, never trust blindly.
+            set(h, header::CACHE_CONTROL, "no-cache");
+        } else {
+            // Old HTTP/1.0 caches know only `Pragma`; `max-age=0` for those that ignore
+            // `no-store`.
+            set(h, header::CACHE_CONTROL, "no-store, max-age=0");
+            set(h, header::PRAGMA, "no-cache");
+        }
     }
     res
 }
@@ -132,20 +193,24 @@ pub async fn csrf(State(config): State<SecurityConfig>, req: Request, next: Next
     )
 }
 
-/// Whether a request's own headers say it comes from `origin`.
+/// Whether a request's own headers say it comes from `origin`: every header present agrees,
+/// and at least one is present.
 fn same_origin(headers: &HeaderMap, origin: &str) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site") {
-        // A browser that sends Fetch Metadata says exactly where the request comes from.
-        return matches!(site.as_bytes(), b"same-origin" | b"none");
+    let site = headers.get("sec-fetch-site");
+    let sent_origin = headers.get(header::ORIGIN);
+    if site.is_none() && sent_origin.is_none() {
+        return false;
     }
-    headers
-        .get(header::ORIGIN)
-        .is_some_and(|o| o.as_bytes().eq_ignore_ascii_case(origin.as_bytes()))
+    let site_ok = site.is_none_or(|s| matches!(s.as_bytes(), b"same-origin" | b"none"));
+    let origin_ok =
+        sent_origin.is_none_or(|o| o.as_bytes().eq_ignore_ascii_case(origin.as_bytes()));
+    site_ok && origin_ok
 }
 
-/// Caps a request's body at its route's limit.
-pub async fn body_limit(req: Request, next: Next) -> Response {
-    let limit = if req.uri().path() == "/api/edit_image" {
+/// Caps a request's body at its route's limit; an upload must also arrive within `deadline`.
+pub async fn body_limit(State(deadline): State<Duration>, req: Request, next: Next) -> Response {
+    let upload = routes::is_upload(req.uri().path());
+    let limit = if upload {
         EDIT_BODY_LIMIT
     } else {
         DEFAULT_BODY_LIMIT
@@ -165,11 +230,66 @@ pub async fn body_limit(req: Request, next: Next) -> Response {
         );
     }
     let (parts, body) = req.into_parts();
-    next.run(Request::from_parts(
-        parts,
-        Body::new(Limited::new(body, limit)),
-    ))
-    .await
+    let body = Limited::new(body, limit);
+    if !upload {
+        return next.run(Request::from_parts(parts, Body::new(body))).await;
+    }
+    let expired = Arc::new(AtomicBool::new(false));
+    let body = Deadline {
+        inner: body,
+        sleep: Box::pin(tokio::time::sleep(deadline)),
+        expired: expired.clone(),
+    };
+    let res = next.run(Request::from_parts(parts, Body::new(body))).await;
+    if expired.load(Ordering::SeqCst) {
+        tracing::warn!(
+            deadline_secs = deadline.as_secs(),
+            "an upload took too long"
+        );
+        return refuse(
+            ErrorKind::RequestTimeout,
+            &format!(
+                "The upload took longer than {} seconds, so it was stopped. Try again on a faster connection, or with smaller images.",
+                deadline.as_secs()
+            ),
+        );
+    }
+    res
+}
+
+/// A body that fails once its deadline passes, whether or not bytes are still arriving.
+struct Deadline<B> {
+    inner: B,
+    sleep: Pin<Box<tokio::time::Sleep>>,
+    expired: Arc<AtomicBool>,
+}
+
+impl<B> http_body::Body for Deadline<B>
+where
+    B: http_body::Body<Data = Bytes> + Unpin,
+    B::Error: Into<axum::BoxError>,
+{
+    type Data = Bytes;
+    type Error = axum::BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        if self.sleep.as_mut().poll(cx).is_ready() {
+            self.expired.store(true, Ordering::SeqCst);
+            return Poll::Ready(Some(Err("the upload deadline passed".into())));
+        }
+        Pin::new(&mut self.inner).poll_frame(cx).map_err(Into::into)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 /// An error answer in the shape server functions use, so the browser shows its sentence.
@@ -177,10 +297,22 @@ pub fn refuse(kind: ErrorKind, message: &str) -> Response {
     refuse_with(UserError::new(kind, message))
 }
 
-/// [`refuse`] with a prepared error (e.g. one that says when to retry).
+/// [`refuse`] with a prepared error: its kind's status, and `Retry-After` when it says when.
 pub fn refuse_with(error: UserError) -> Response {
     let status = StatusCode::from_u16(error.kind.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
-    (status, Json(error)).into_response()
+    let retry = error.retry_after_secs;
+    let mut res = (status, Json(error)).into_response();
+    if let Some(secs) = retry {
+        set_retry_after(&mut res, secs);
+    }
+    res
+}
+
+/// Sets `Retry-After` to `secs`.
+pub fn set_retry_after(res: &mut Response, secs: u64) {
+    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
 }
 
 #[cfg(test)]
@@ -196,7 +328,7 @@ mod tests {
     }
 
     #[test]
-    fn fetch_metadata_decides_and_origin_is_the_fallback() {
+    fn every_origin_header_sent_must_agree_and_one_must_be_sent() {
         let origin = "https://gemflash.example.com";
         assert!(same_origin(
             &headers(&[("sec-fetch-site", "same-origin")]),
@@ -211,9 +343,21 @@ mod tests {
             &headers(&[("sec-fetch-site", "same-site")]),
             origin
         ));
-        // Fetch metadata wins over a forged-looking origin either way.
+        // Every header sent must agree: Fetch Metadata cannot vouch for a foreign Origin, nor
+        // an Origin for a cross-site fetch.
         assert!(!same_origin(
             &headers(&[("sec-fetch-site", "cross-site"), ("origin", origin)]),
+            origin
+        ));
+        assert!(!same_origin(
+            &headers(&[
+                ("sec-fetch-site", "same-origin"),
+                ("origin", "http://rebind.attacker.example:3000")
+            ]),
+            origin
+        ));
+        assert!(same_origin(
+            &headers(&[("sec-fetch-site", "same-origin"), ("origin", origin)]),
             origin
         ));
         assert!(same_origin(&headers(&[("origin", origin)]), origin));

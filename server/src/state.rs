@@ -2,19 +2,23 @@
 //! the configuration that pages show, and the image jobs. Built once at start-up; cheap to
 //! clone.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use axum::extract::FromRef;
 use engine::{
     input::InputLimits,
+    memory::MemoryBudget,
     store::{ImageStore, Store},
     studio::Studio,
 };
 use leptos::config::LeptosOptions;
-use protocol::{ServerInfo, Upstream};
+use protocol::{ServerInfo, Upstream, limits::Limits};
 use secrecy::SecretString;
 
-use crate::config::Config;
+use crate::config::{AccessMode, Config};
+
+/// How long a job waits for image memory before it is told the server is busy.
+const MEMORY_WAIT: Duration = Duration::from_secs(10);
 
 /// Shared, immutable application state.
 #[derive(Clone, Debug)]
@@ -51,7 +55,8 @@ impl AppState {
         client_config.retry.max_attempts = config.gemini.attempts;
         client_config.deadline = config.gemini.deadline;
         let client = gemini::Client::new(client_config)?;
-        let store = Arc::new(Store::open(&config.data_dir)?);
+        let store =
+            Store::open(&config.server.data_dir)?.with_quota(config.images.storage_max_bytes);
         // What an interrupted write left behind goes before anything is served.
         let repaired = store.repair()?;
         if repaired != Default::default() {
@@ -61,14 +66,21 @@ impl AppState {
                 "store repaired after an interrupted write"
             );
         }
+        let store: Arc<dyn ImageStore> = Arc::new(store);
+        let limits = InputLimits {
+            max_pixels: config.images.max_image_pixels,
+            max_request_pixels: config.images.max_request_pixels,
+            ..InputLimits::default()
+        };
         let studio = Studio::new(
             client,
             store,
             config.models.to_rules(),
-            InputLimits::default(),
-            config.feather_px,
+            limits,
+            config.images.feather_px,
         )
-        .with_guard(config.guard);
+        .with_guard(config.spend.guard)
+        .with_memory(MemoryBudget::new(config.images.memory_bytes, MEMORY_WAIT));
         Ok(Self {
             config: Arc::new(config),
             leptos_options,
@@ -84,7 +96,7 @@ impl FromRef<AppState> for LeptosOptions {
     }
 }
 
-/// The browser's view of the configuration: models, upstream, whether a key is set.
+/// The browser's view of the configuration: models, upstream, whether a key is set, limits.
 fn server_info(config: &Config) -> ServerInfo {
     ServerInfo {
         version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -96,6 +108,12 @@ fn server_info(config: &Config) -> ServerInfo {
         key_configured: config.has_api_key(),
         models: config.models.to_protocol(),
         default_model: config.models.default.clone(),
-        sign_in: matches!(config.access, crate::access::AccessMode::Token { .. }),
+        sign_in: matches!(config.access.mode, AccessMode::Token { .. }),
+        limits: Limits {
+            max_image_pixels: config.images.max_image_pixels,
+            max_request_pixels: config.images.max_request_pixels,
+            ..Limits::default()
+        },
+        storage: None,
     }
 }

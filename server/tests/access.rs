@@ -145,6 +145,7 @@ async fn over_https_the_cookie_is_secure_and_host_prefixed() {
     let res = app
         .send(
             Request::post("/login")
+                .header("host", "gemflash.example.com")
                 .header("origin", "https://gemflash.example.com")
                 .header("content-type", "application/x-www-form-urlencoded")
                 .body(Body::from(format!("token={TOKEN}")))
@@ -190,4 +191,58 @@ async fn a_user_header_counts_only_from_a_trusted_proxy() {
         status(via("203.0.113.9:5000"), with_user(Some("ada"))).await,
         401
     );
+}
+
+#[tokio::test]
+async fn sign_in_attempts_are_throttled_with_a_time_to_wait() {
+    let app = app_with(&[
+        ("GEMFLASH_ACCESS", "token"),
+        ("GEMFLASH_ACCESS_TOKENS", TOKEN),
+        ("GEMFLASH_LOGIN_PER_MINUTE", "3"),
+    ])
+    .await;
+    let router: Router = app.router.clone().layer(MockConnectInfo(
+        "198.51.100.20:5000"
+            .parse::<std::net::SocketAddr>()
+            .unwrap(),
+    ));
+    let attempt = |token: &str| {
+        router.clone().oneshot(
+            common::post("/login")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Body::from(format!("token={token}")))
+                .unwrap(),
+        )
+    };
+    for _ in 0..3 {
+        assert_eq!(
+            attempt("wrong-token-guess-000000").await.unwrap().status(),
+            401
+        );
+    }
+    let res = attempt(TOKEN).await.unwrap();
+    assert_eq!(res.status(), 429, "even the right token waits its turn");
+    let wait: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert!(body_text(res).await.contains("Too many sign-in attempts"));
+    // Another client is not held up by this one.
+    let other = app.router.clone().layer(MockConnectInfo(
+        "198.51.100.21:5000"
+            .parse::<std::net::SocketAddr>()
+            .unwrap(),
+    ));
+    let res = other
+        .oneshot(
+            common::post("/login")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Body::from(format!("token={TOKEN}")))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303, "signed in");
 }

@@ -1,6 +1,8 @@
 //! The key never leaks, and neither does what users write: a canary key and a canary prompt
-//! go through every route (pages, server functions, images, errors, 404s), and then no
-//! response body or header, no built browser file and no log line may contain either. The log
+//! go through every route (pages, server functions, images, errors, 404s) and every failure
+//! shape, including upstream answers that quote the key back (a suspended key's 403, an error
+//! message, a block message, the model's words), and then no response body or header, no
+//! built browser file and no log line may contain either. The log
 //! lines are also checked to be whole JSON lines with the audit events in them, so user input
 //! (a model name with a line break) cannot forge a line.
 //!
@@ -81,6 +83,7 @@ async fn neither_the_key_nor_a_prompt_appears_in_any_answer_file_or_log_line() {
         ])
         .await;
     seen.push(record("edit".into(), res).await);
+    // Every failure shape, and every shape of upstream text that quotes the key back.
     for fault in [
         "quota",
         "prompt-blocked",
@@ -88,6 +91,14 @@ async fn neither_the_key_nor_a_prompt_appears_in_any_answer_file_or_log_line() {
         "leaked",
         "malformed",
         "internal",
+        "suspended",
+        "echo-key-400",
+        "echo-key-500",
+        "echo-key-blocked",
+        "echo-key-text",
+        "echo-key-image",
+        "huge",
+        "bomb",
     ] {
         let res = app
             .generate(&format!("{CANARY_PROMPT} [sim:{fault}]"))

@@ -36,6 +36,8 @@ fn start(data_dir: &Path, port: u16) -> Child {
         .env("GEMFLASH_DATA_DIR", data_dir)
         .env("GEMFLASH_LOG", "warn")
         .env("GEMFLASH_RATE_LIMIT_PER_MINUTE", "0")
+        // Every worker calls from 127.0.0.1: one client, as far as the job cap can tell.
+        .env("GEMFLASH_MAX_JOBS_PER_CLIENT", "64")
         .env("LEPTOS_OUTPUT_NAME", "gemflash")
         .env("LEPTOS_SITE_ROOT", "target/site")
         .current_dir(std::env::temp_dir())

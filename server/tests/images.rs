@@ -162,9 +162,11 @@ async fn each_error_kind_reaches_the_caller_with_its_status() {
             assert_eq!(error.retry_after_secs, Some(10));
         }
     }
-    // text-only carries what the model said
+    // What the model wrote instead of an image is upstream text: the log has it (scrubbed),
+    // the sentence is GemFlash's own.
     let (_, e) = error_of(app.generate("x [sim:text-only]").await).await;
-    assert!(e.message.contains("description"), "{}", e.message);
+    assert!(!e.message.contains("description"), "{}", e.message);
+    assert!(e.message.contains("without an image"), "{}", e.message);
 }
 
 #[tokio::test]

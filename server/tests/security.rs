@@ -32,6 +32,7 @@ async fn every_response_carries_the_security_headers() {
             ("x-frame-options", "DENY"),
             ("cross-origin-opener-policy", "same-origin"),
             ("cross-origin-resource-policy", "same-origin"),
+            ("x-xss-protection", "0"),
         ] {
             assert_eq!(
                 h.get(name).map(|v| v.to_str().unwrap()),
@@ -66,7 +67,7 @@ async fn pages_carry_a_fresh_nonce_that_their_scripts_use_and_other_answers_a_cl
         .to_owned();
     assert_eq!(
         res.headers()["cache-control"],
-        "no-store",
+        "no-store, max-age=0",
         "pages are not cached"
     );
     let html = body_text(res).await;
@@ -115,7 +116,8 @@ async fn server_function_answers_are_not_cached_and_images_are() {
         )
         .await;
     assert_eq!(res.status(), 200);
-    assert_eq!(res.headers()["cache-control"], "no-store");
+    assert_eq!(res.headers()["cache-control"], "no-store, max-age=0");
+    assert_eq!(res.headers()["pragma"], "no-cache");
     let res = app.get(&format!("/images/{id}")).await;
     assert_eq!(
         res.headers()["cache-control"],
@@ -239,16 +241,29 @@ async fn a_panic_becomes_a_generic_500() {
     async fn boom() -> &'static str {
         panic!("secret internal detail /home/gemflash/data")
     }
+    let server = server::config::Config::from_lookup(|_| None)
+        .unwrap()
+        .server;
     let app = server::middleware::apply(
         Router::new().route("/boom", get(boom)),
-        SecurityConfig {
-            origin: ORIGIN.into(),
-            https: false,
+        server::middleware::Stack {
+            server: std::sync::Arc::new(server),
+            security: SecurityConfig {
+                origin: ORIGIN.into(),
+                https: false,
+            },
+            request_timeout: Duration::from_secs(5),
+            upload_deadline: Duration::from_secs(5),
+            requests_in_flight: 8,
         },
-        Duration::from_secs(5),
     );
     let res = app
-        .oneshot(Request::get("/boom").body(Body::empty()).unwrap())
+        .oneshot(
+            Request::get("/boom")
+                .header("host", common::HOST)
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!(res.status(), 500);

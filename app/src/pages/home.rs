@@ -7,7 +7,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use protocol::{ModelInfo, ServerInfo, Upstream};
+use protocol::{ModelInfo, ServerInfo, StorageInfo, Upstream};
 
 use crate::error::AppError;
 use crate::server_info::{GetServerInfo, use_server_info};
@@ -92,6 +92,7 @@ fn status_details(info: ServerInfo) -> impl IntoView {
         version,
         default_model,
         models,
+        storage,
         ..
     } = info;
 
@@ -111,6 +112,7 @@ fn status_details(info: ServerInfo) -> impl IntoView {
                 <dt>"Version"</dt>
                 <dd>{version}</dd>
             </div>
+            {storage.map(storage_fact)}
         </dl>
         <h3 class="section-title">"Models"</h3>
         <ul class="models" data-testid="models">
@@ -122,6 +124,39 @@ fn status_details(info: ServerInfo) -> impl IntoView {
                 })
                 .collect_view()}
         </ul>
+    }
+}
+
+/// How full the image store is, and a warning when it is full.
+fn storage_fact(storage: StorageInfo) -> impl IntoView {
+    let used = megabytes(storage.used_bytes);
+    let (text, note) = match storage.quota_bytes {
+        Some(quota) => (
+            format!("{used} of {}", megabytes(quota)),
+            if storage.is_full() {
+                "Full: new images cannot be kept until some are deleted."
+            } else {
+                "The operator's storage limit."
+            },
+        ),
+        None => (used, "No storage limit is set."),
+    };
+    let full = storage.is_full();
+    view! {
+        <div>
+            <dt>"Storage"</dt>
+            <dd data-testid="storage" class:error=full>{text}</dd>
+            <dd class="muted small">{note}</dd>
+        </div>
+    }
+}
+
+fn megabytes(bytes: u64) -> String {
+    let mb = bytes as f64 / (1024.0 * 1024.0);
+    if mb >= 1024.0 {
+        format!("{:.1} GB", mb / 1024.0)
+    } else {
+        format!("{mb:.0} MB")
     }
 }
 

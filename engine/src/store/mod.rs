@@ -6,21 +6,59 @@
 //! prompts) and content-addressed files in the data directory; it needs no setup. A deployment
 //! that wants Postgres and S3-compatible object storage implements the same trait.
 //!
-//! The API is blocking; async callers run it on `spawn_blocking`.
+//! The trait is blocking (SQLite and the file system are); async code holds a [`StoreHandle`],
+//! whose one method [`StoreHandle::run`] runs a call on the blocking pool.
 
+mod handle;
 pub mod query;
 mod sqlite;
 
+pub use handle::StoreHandle;
 pub use query::{Cursor, ListPage, ListQuery, Retention};
 pub use sqlite::Store;
 
-/// A failure of the store itself (disk, database). Never a user's mistake.
+/// A failure of the store itself (disk, database), or a full store. Never a user's mistake.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("store I/O failed: {0}")]
     Io(#[from] std::io::Error),
     #[error("store database failed: {0}")]
     Db(#[from] rusqlite::Error),
+    /// The storage quota would be passed.
+    #[error("the store is full: {used} of {quota} bytes used, {needed} more needed")]
+    Full { used: u64, quota: u64, needed: u64 },
+    /// The blocking task running a store call failed (it panicked).
+    #[error("a store task failed: {0}")]
+    Worker(String),
+}
+
+/// How much the store holds, and how much it may.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StorageUsage {
+    /// Bytes of image files, thumbnails and the database.
+    pub used_bytes: u64,
+    /// The quota; `None` is unlimited.
+    pub quota_bytes: Option<u64>,
+}
+
+impl StorageUsage {
+    /// Whether nothing more fits.
+    pub fn is_full(&self) -> bool {
+        self.quota_bytes.is_some_and(|q| self.used_bytes >= q)
+    }
+}
+
+/// The daily budget a reservation is checked against.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct SpendLimits {
+    pub images: Option<u64>,
+    pub usd: Option<f64>,
+}
+
+impl SpendLimits {
+    pub fn is_unlimited(&self) -> bool {
+        self.images.is_none() && self.usd.is_none()
+    }
 }
 
 /// How an image came to be.
@@ -190,6 +228,33 @@ pub trait ImageStore: Send + Sync + std::fmt::Debug {
 
     /// Adds to what was spent on `day`.
     fn add_spend(&self, day: &str, spend: Spend) -> Result<(), StoreError>;
+
+    /// Reserves `want` of `day`'s budget, atomically: only if what was spent, what is
+    /// reserved by calls in flight and `want` together stay within `limits`. Returns the
+    /// reservation's id, or `None` when the budget does not allow it.
+    fn reserve_spend(
+        &self,
+        day: &str,
+        want: Spend,
+        limits: &SpendLimits,
+    ) -> Result<Option<String>, StoreError>;
+
+    /// Replaces a reservation by what was really spent, in one transaction.
+    fn settle_spend(&self, reservation: &str, spent: Spend) -> Result<(), StoreError>;
+
+    /// Gives a reservation back: nothing was spent.
+    fn release_spend(&self, reservation: &str) -> Result<(), StoreError>;
+
+    /// How much the store holds, and its quota.
+    fn usage(&self) -> Result<StorageUsage, StoreError>;
+
+    /// A record's file opened for reading, with its length, or `None` when it is missing: for
+    /// serving it without holding it in memory.
+    fn open_file(
+        &self,
+        record: &ImageRecord,
+        file: FileKind,
+    ) -> Result<Option<(std::fs::File, u64)>, StoreError>;
 
     /// Removes what an interrupted write can leave behind: temporary files and files no record
     /// names. Run at start-up, before serving.

@@ -17,18 +17,23 @@ use std::{
     fs::{self, File},
     io::Write,
     path::{Path, PathBuf},
-    sync::{Mutex, MutexGuard},
-    time::{SystemTime, UNIX_EPOCH},
+    sync::{
+        Mutex, MutexGuard,
+        atomic::{AtomicU64, Ordering},
+    },
 };
 
-use rusqlite::{Connection, OptionalExtension, ToSql, params, params_from_iter};
+use rusqlite::{
+    Connection, OptionalExtension, ToSql, TransactionBehavior, params, params_from_iter,
+};
 use sha2::{Digest, Sha256};
 
 use super::{
     Ancestor, Cursor, Descendant, FileKind, ImageRecord, ImageStore, Kind, Lineage, ListPage,
-    ListQuery, NewImage, RepairReport, Retention, Spend, StoreError,
+    ListQuery, NewImage, RepairReport, Retention, Spend, SpendLimits, StorageUsage, StoreError,
     query::{Position, fts_query},
 };
+use crate::clock::now_ms;
 
 /// Migrations, in order: the schema after migration `n` has `user_version = n + 1`.
 const MIGRATIONS: &[&str] = &[
@@ -81,6 +86,17 @@ const MIGRATIONS: &[&str] = &[
         usd    REAL NOT NULL DEFAULT 0
     );
     ",
+    // 4: the part of a day's budget held by calls in flight (none outlives its process: the
+    // table is emptied when the store opens).
+    "
+    CREATE TABLE spend_reservations (
+        id     TEXT PRIMARY KEY,
+        day    TEXT NOT NULL,
+        images INTEGER NOT NULL,
+        usd    REAL NOT NULL
+    );
+    CREATE INDEX spend_reservations_by_day ON spend_reservations (day);
+    ",
 ];
 
 const COLUMNS: &str = "images.id, images.created_ms, images.parent_id, images.kind, images.prompt, \
@@ -97,6 +113,11 @@ const MAX_DESCENDANTS: usize = 200;
 pub struct Store {
     dir: PathBuf,
     db: Mutex<Connection>,
+    /// Bytes of the image and thumbnail files, counted at open and kept up to date (with what
+    /// a `put` in progress is about to write).
+    file_bytes: AtomicU64,
+    /// The most the store may hold, files and database together; `None` is unlimited.
+    quota: Option<u64>,
 }
 
 impl Store {
@@ -110,10 +131,55 @@ impl Store {
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
         )?;
         migrate(&mut db)?;
+        // A reservation belongs to a call of a process that is gone.
+        db.execute("DELETE FROM spend_reservations", [])?;
+        let file_bytes = ["blobs", "thumbs"]
+            .iter()
+            .map(|top| dir_bytes(&dir.join(top)))
+            .sum::<Result<u64, _>>()?;
         Ok(Self {
             dir: dir.to_owned(),
             db: Mutex::new(db),
+            file_bytes: AtomicU64::new(file_bytes),
+            quota: None,
         })
+    }
+
+    /// The same store with a quota on what it holds (files and database); a `put` that would
+    /// pass it fails with [`StoreError::Full`].
+    pub fn with_quota(mut self, quota: Option<u64>) -> Self {
+        self.quota = quota;
+        self
+    }
+
+    /// Bytes of the database files.
+    fn db_bytes(&self) -> u64 {
+        ["gallery.sqlite3", "gallery.sqlite3-wal"]
+            .iter()
+            .filter_map(|name| fs::metadata(self.dir.join(name)).ok())
+            .map(|m| m.len())
+            .sum()
+    }
+
+    /// Counts `needed` more bytes against the quota, or refuses them.
+    fn claim(&self, needed: u64) -> Result<(), StoreError> {
+        let before = self.file_bytes.fetch_add(needed, Ordering::SeqCst);
+        if let Some(quota) = self.quota {
+            let used = before + self.db_bytes();
+            if used + needed > quota {
+                self.file_bytes.fetch_sub(needed, Ordering::SeqCst);
+                return Err(StoreError::Full {
+                    used,
+                    quota,
+                    needed,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn unclaim(&self, bytes: u64) {
+        self.file_bytes.fetch_sub(bytes, Ordering::SeqCst);
     }
 
     fn db(&self) -> MutexGuard<'_, Connection> {
@@ -144,10 +210,11 @@ impl Store {
     }
 
     /// Writes `bytes` to `path` so that a crash leaves either the whole file or none: a
-    /// synced temporary file renamed into place, then the directory synced.
-    fn write_durably(&self, path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    /// synced temporary file renamed into place, then the directory synced. Returns whether
+    /// the file was written (`false`: the same content was already there).
+    fn write_durably(&self, path: &Path, bytes: &[u8]) -> Result<bool, StoreError> {
         if path.exists() {
-            return Ok(()); // Content-addressed: the same bytes are already there.
+            return Ok(false); // Content-addressed: the same bytes are already there.
         }
         let dir = path
             .parent()
@@ -167,7 +234,8 @@ impl Store {
         if written.is_err() {
             let _ = fs::remove_file(&tmp);
         }
-        Ok(written?)
+        written?;
+        Ok(true)
     }
 
     /// Removes a record's files unless another record names the same content. Called with
@@ -182,7 +250,8 @@ impl Store {
             .query_row([&record.sha256], |r| r.get(0))?;
         if !shared {
             for file in [FileKind::Image, FileKind::Thumbnail] {
-                remove_if_present(&self.file_path(record, file))?;
+                let freed = remove_if_present(&self.file_path(record, file))?;
+                self.unclaim(freed);
             }
         }
         Ok(())
@@ -258,9 +327,24 @@ impl ImageStore for Store {
         let sha256 = hex::encode(Sha256::digest(&image.bytes));
         let blob = self.blob_path(&sha256, extension(image.mime));
         let thumb = self.thumb_path(&sha256);
+        // Counted against the quota before anything is written; given back for whatever is
+        // not written after all (the same content was already there, or the write failed).
+        let sizes = [image.bytes.len() as u64, image.thumbnail_webp.len() as u64];
+        self.claim(sizes[0] + sizes[1])?;
+        let mut unwritten = sizes[0] + sizes[1];
+        let mut write = |path: &Path, bytes: &[u8], size: u64| -> Result<(), StoreError> {
+            if self.write_durably(path, bytes)? {
+                unwritten -= size;
+            }
+            Ok(())
+        };
         // The slow part, without the lock.
-        self.write_durably(&blob, &image.bytes)?;
-        self.write_durably(&thumb, &image.thumbnail_webp)?;
+        let outside = write(&blob, &image.bytes, sizes[0])
+            .and_then(|()| write(&thumb, &image.thumbnail_webp, sizes[1]));
+        if let Err(e) = outside {
+            self.unclaim(unwritten);
+            return Err(e);
+        }
         let record = ImageRecord {
             id: uuid::Uuid::new_v4().simple().to_string(),
             created_ms: now_ms(),
@@ -282,9 +366,20 @@ impl ImageStore for Store {
         };
         let db = self.db();
         // A delete of the last record with this content may have removed the files since
-        // they were written; under the lock no other can.
-        self.write_durably(&blob, &image.bytes)?;
-        self.write_durably(&thumb, &image.thumbnail_webp)?;
+        // they were written; under the lock no other can. (Such a rewrite is counted again:
+        // the delete gave its bytes back.)
+        for (path, bytes) in [(&blob, &image.bytes), (&thumb, &image.thumbnail_webp)] {
+            if path.exists() {
+                continue;
+            }
+            self.claim(bytes.len() as u64)
+                .inspect_err(|_| self.unclaim(unwritten))?;
+            if let Err(e) = self.write_durably(path, bytes) {
+                self.unclaim(bytes.len() as u64 + unwritten);
+                return Err(e);
+            }
+        }
+        self.unclaim(unwritten);
         let r = &record;
         db.prepare_cached(
             "INSERT INTO images (id, created_ms, parent_id, kind, prompt, model, aspect_ratio, \
@@ -457,6 +552,97 @@ impl ImageStore for Store {
         Ok(deleted)
     }
 
+    fn reserve_spend(
+        &self,
+        day: &str,
+        want: Spend,
+        limits: &SpendLimits,
+    ) -> Result<Option<String>, StoreError> {
+        let mut db = self.db();
+        // IMMEDIATE: the check and the insert are one step, for every writer of the file.
+        let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let (spent_images, spent_usd): (i64, f64) = tx.query_row(
+            "SELECT COALESCE(SUM(images), 0), COALESCE(SUM(usd), 0.0) FROM ( \
+                 SELECT images, usd FROM spend WHERE day = ?1 \
+                 UNION ALL SELECT images, usd FROM spend_reservations WHERE day = ?1)",
+            [day],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let images = spent_images.max(0) as u64 + want.images;
+        let usd = spent_usd + want.usd;
+        let over = limits.images.is_some_and(|max| images > max)
+            || limits.usd.is_some_and(|max| usd > max + 1e-9);
+        if over {
+            return Ok(None);
+        }
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        tx.execute(
+            "INSERT INTO spend_reservations (id, day, images, usd) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                id,
+                day,
+                i64::try_from(want.images).unwrap_or(i64::MAX),
+                want.usd
+            ],
+        )?;
+        tx.commit()?;
+        Ok(Some(id))
+    }
+
+    fn settle_spend(&self, reservation: &str, spent: Spend) -> Result<(), StoreError> {
+        let mut db = self.db();
+        let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let day: Option<String> = tx
+            .query_row(
+                "DELETE FROM spend_reservations WHERE id = ?1 RETURNING day",
+                [reservation],
+                |r| r.get(0),
+            )
+            .optional()?;
+        // A reservation emptied by a restart still settles on today's row.
+        let day = day.unwrap_or_else(crate::clock::today);
+        tx.execute(
+            "INSERT INTO spend (day, images, usd) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (day) DO UPDATE SET images = images + ?2, usd = usd + ?3",
+            params![
+                day,
+                i64::try_from(spent.images).unwrap_or(i64::MAX),
+                spent.usd
+            ],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn release_spend(&self, reservation: &str) -> Result<(), StoreError> {
+        self.db()
+            .prepare_cached("DELETE FROM spend_reservations WHERE id = ?1")?
+            .execute([reservation])?;
+        Ok(())
+    }
+
+    fn usage(&self) -> Result<StorageUsage, StoreError> {
+        Ok(StorageUsage {
+            used_bytes: self.file_bytes.load(Ordering::SeqCst) + self.db_bytes(),
+            quota_bytes: self.quota,
+        })
+    }
+
+    fn open_file(
+        &self,
+        record: &ImageRecord,
+        file: FileKind,
+    ) -> Result<Option<(File, u64)>, StoreError> {
+        match File::open(self.file_path(record, file)) {
+            Ok(f) => {
+                let len = f.metadata()?.len();
+                Ok(Some((f, len)))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     fn read(&self, record: &ImageRecord, file: FileKind) -> Result<Option<Vec<u8>>, StoreError> {
         match fs::read(self.file_path(record, file)) {
             Ok(bytes) => Ok(Some(bytes)),
@@ -515,7 +701,8 @@ impl ImageStore for Store {
                     let path = file?.path();
                     let sha = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
                     if !named.contains(sha) {
-                        remove_if_present(&path)?;
+                        let freed = remove_if_present(&path)?;
+                        self.unclaim(freed);
                         report.orphan_files += 1;
                     }
                 }
@@ -548,12 +735,29 @@ fn extension(mime: &str) -> &'static str {
     }
 }
 
-fn remove_if_present(path: &Path) -> Result<(), StoreError> {
+/// Removes a file if it is there; returns the bytes it held.
+fn remove_if_present(path: &Path) -> Result<u64, StoreError> {
+    let len = fs::metadata(path).map_or(0, |m| m.len());
     match fs::remove_file(path) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Ok(()) => Ok(len),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Bytes of every file in `dir` and the directories in it.
+fn dir_bytes(dir: &Path) -> Result<u64, StoreError> {
+    let mut total = 0;
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let meta = entry.metadata()?;
+        total += if meta.is_dir() {
+            dir_bytes(&entry.path())?
+        } else {
+            meta.len()
+        };
+    }
+    Ok(total)
 }
 
 fn row_to_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<ImageRecord> {
@@ -576,12 +780,6 @@ fn row_to_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<ImageRecord> {
         thoughts_tokens: row.get(15)?,
         cost_usd: row.get(16)?,
     })
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 #[cfg(test)]
@@ -960,6 +1158,146 @@ mod tests {
         let day = store.spend("2026-11-22").unwrap();
         assert_eq!(day.images, 2);
         assert!((day.usd - 0.201).abs() < 1e-9);
+        let next = store.spend("2026-11-23").unwrap();
+        assert_eq!(next.images, 5);
+        assert!((next.usd - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn reservations_hold_the_budget_atomically_and_settle_to_what_was_spent() {
+        let (dir, store) = open();
+        let store = std::sync::Arc::new(store);
+        let day = "2026-12-01";
+        let limits = SpendLimits {
+            images: Some(5),
+            usd: None,
+        };
+        let one = Spend {
+            images: 1,
+            usd: 0.05,
+        };
+        // Many threads race for the budget: exactly five get a reservation.
+        let granted: Vec<String> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..16)
+                .map(|_| {
+                    let store = store.clone();
+                    scope.spawn(move || store.reserve_spend(day, one, &limits).unwrap())
+                })
+                .collect();
+            workers
+                .into_iter()
+                .filter_map(|w| w.join().unwrap())
+                .collect()
+        });
+        assert_eq!(granted.len(), 5);
+        assert_eq!(
+            store.spend(day).unwrap(),
+            Spend::default(),
+            "nothing spent yet"
+        );
+        // One call made an image, one was billed without one, one gave its share back.
+        store.settle_spend(&granted[0], one).unwrap();
+        store
+            .settle_spend(
+                &granted[1],
+                Spend {
+                    images: 0,
+                    usd: 0.02,
+                },
+            )
+            .unwrap();
+        store.release_spend(&granted[2]).unwrap();
+        let spent = store.spend(day).unwrap();
+        assert_eq!(spent.images, 1);
+        assert!((spent.usd - 0.07).abs() < 1e-9);
+        // Two reservations are still held: 1 spent + 2 held + 2 more = 5.
+        assert!(store.reserve_spend(day, one, &limits).unwrap().is_some());
+        assert!(store.reserve_spend(day, one, &limits).unwrap().is_some());
+        assert!(store.reserve_spend(day, one, &limits).unwrap().is_none());
+        // Another day has its own budget.
+        assert!(
+            store
+                .reserve_spend("2026-12-02", one, &limits)
+                .unwrap()
+                .is_some()
+        );
+        // A dollar budget counts what is held too.
+        let usd = SpendLimits {
+            images: None,
+            usd: Some(0.10),
+        };
+        assert!(
+            store
+                .reserve_spend("2026-12-03", one, &usd)
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            store
+                .reserve_spend("2026-12-03", one, &usd)
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            store
+                .reserve_spend("2026-12-03", one, &usd)
+                .unwrap()
+                .is_none()
+        );
+        // No reservation outlives the process that held it.
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        let spent = store.spend(day).unwrap();
+        assert_eq!(spent.images, 1, "settled spending stays");
+        for _ in 0..4 {
+            assert!(store.reserve_spend(day, one, &limits).unwrap().is_some());
+        }
+        assert!(store.reserve_spend(day, one, &limits).unwrap().is_none());
+    }
+
+    #[test]
+    fn the_quota_refuses_a_put_before_writing_and_counts_what_is_held() {
+        let (dir, store) = open();
+        store.put(new_image(&[1u8; 1_000], "fits")).unwrap();
+        let used = store.usage().unwrap();
+        assert!(used.used_bytes >= 2_000, "files and database: {used:?}");
+        // Room for the database to grow a little (a page or two a commit), not for 64 KB.
+        let quota = used.used_bytes + 32 * 1024;
+        let store = store.with_quota(Some(quota));
+        assert_eq!(store.usage().unwrap().quota_bytes, Some(quota));
+        // The same content again takes no room for files.
+        store.put(new_image(&[1u8; 1_000], "again")).unwrap();
+        let big = new_image(&[2u8; 64 * 1024], "too big");
+        let e = store.put(big).unwrap_err();
+        assert!(matches!(e, StoreError::Full { .. }), "{e}");
+        assert_eq!(
+            store
+                .list(&ListQuery {
+                    limit: 10,
+                    ..Default::default()
+                })
+                .unwrap()
+                .items
+                .len(),
+            2
+        );
+        let files: usize = ["blobs", "thumbs"]
+            .iter()
+            .map(|top| walk_files(&dir.path().join(top)))
+            .sum();
+        assert_eq!(files, 2, "nothing of the refused image was written");
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+            0
+        );
+    }
+
+    fn walk_files(dir: &Path) -> usize {
+        fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .map(|p| if p.is_dir() { walk_files(&p) } else { 1 })
+            .sum()
     }
 
     #[test]

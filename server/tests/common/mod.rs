@@ -18,6 +18,8 @@ use tower::ServiceExt;
 
 /// The public origin of a test app (the default: the default listen address).
 pub const ORIGIN: &str = "http://127.0.0.1:3000";
+/// The host name requests to a test app are addressed to, as a browser at [`ORIGIN`] sends it.
+pub const HOST: &str = "127.0.0.1:3000";
 
 /// A POST as the app's own pages send it: from its origin (anything else is refused as CSRF).
 pub fn post(uri: &str) -> axum::http::request::Builder {
@@ -25,7 +27,11 @@ pub fn post(uri: &str) -> axum::http::request::Builder {
 }
 
 pub struct TestApp {
+    /// The app as clients reach it: every request carries a `Host` (as every HTTP/1.1 client
+    /// sends one), [`HOST`] unless the test set another.
     pub router: Router,
+    /// The app itself, for the tests of requests without a `Host`.
+    pub bare_router: Router,
     pub state: AppState,
     pub data_dir: tempfile::TempDir,
     pub sim: gemini_sim::SimHandle,
@@ -44,21 +50,37 @@ pub async fn app_with(vars: &[(&str, &str)]) -> TestApp {
     map.entry("GEMFLASH_DATA_DIR".into())
         .or_insert_with(|| data_dir.path().to_str().unwrap().to_owned());
     map.insert("GEMINI_BASE_URL".into(), sim.base_url());
-    // Tests call far faster than a person; the rate limit has tests of its own.
+    // Tests call far faster than a person, and from one address; the rate limit and the
+    // per-client job cap have tests of their own.
     map.entry("GEMFLASH_RATE_LIMIT_PER_MINUTE".into())
         .or_insert_with(|| "0".into());
+    map.entry("GEMFLASH_MAX_JOBS_PER_CLIENT".into())
+        .or_insert_with(|| "64".into());
     let config = Config::from_lookup(|name| map.get(name).cloned()).unwrap();
     let options = LeptosOptions::builder()
         .output_name("gemflash")
         .site_root("target/site")
         .build();
     let state = AppState::new(config, options).unwrap();
+    let bare_router = router(state.clone());
     TestApp {
-        router: router(state.clone()),
+        router: bare_router
+            .clone()
+            .layer(axum::middleware::map_request(with_host)),
+        bare_router,
         state,
         data_dir,
         sim,
     }
+}
+
+/// A request as a client sends it: with a `Host`.
+async fn with_host(mut req: Request<Body>) -> Request<Body> {
+    if !req.headers().contains_key("host") {
+        req.headers_mut()
+            .insert("host", axum::http::HeaderValue::from_static(HOST));
+    }
+    req
 }
 
 pub async fn app() -> TestApp {

@@ -294,6 +294,9 @@ fn ErrorNotice() -> impl IntoView {
                 ErrorKind::BudgetExhausted => "Today's budget is spent",
                 ErrorKind::Forbidden => "Refused",
                 ErrorKind::Unauthorized => "Sign in first",
+                ErrorKind::StorageFull => "The gallery is full",
+                ErrorKind::RequestTimeout => "The upload took too long",
+                ErrorKind::MisdirectedRequest => "Wrong address",
                 ErrorKind::BadRequest | ErrorKind::NotFound | ErrorKind::Internal => {
                     "That did not work"
                 }

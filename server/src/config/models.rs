@@ -8,8 +8,10 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::Deserialize;
 
+use super::{ConfigError, Env, vars};
+
 /// The model table built into the binary.
-pub const BUILT_IN: &str = include_str!("../../config/models.toml");
+pub const BUILT_IN: &str = include_str!("../../../config/models.toml");
 
 /// Sizes the Gemini image API accepts for `imageConfig.imageSize`.
 const KNOWN_IMAGE_SIZES: [&str; 4] = ["512", "1K", "2K", "4K"];
@@ -47,6 +49,12 @@ pub struct ModelSpec {
 }
 
 impl ModelSpec {
+    /// The images one edit may send: the model's input limit less one, for the mask that
+    /// every edit sends beside them.
+    pub fn edit_images(&self) -> u8 {
+        self.max_input_images.saturating_sub(1).max(1)
+    }
+
     /// The size whose token count prices an image when the request names no size.
     fn pricing_size(&self) -> &str {
         self.default_image_size.as_deref().unwrap_or("1K")
@@ -73,9 +81,9 @@ impl ModelSpec {
         if self.label.trim().is_empty() {
             return Err(format!("model {id}: label is empty"));
         }
-        if !(1..=14).contains(&self.max_input_images) {
+        if !(2..=14).contains(&self.max_input_images) {
             return Err(format!(
-                "model {id}: max_input_images must be between 1 and 14"
+                "model {id}: max_input_images must be between 2 and 14 (an edit sends its mask as one)"
             ));
         }
         if self.aspect_ratios.is_empty() {
@@ -139,6 +147,20 @@ fn is_aspect_ratio(s: &str) -> bool {
 }
 
 impl ModelTable {
+    /// The table named by `GEMFLASH_MODELS_FILE`, or the built-in one.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let var = vars::MODELS_FILE;
+        match env.get(var) {
+            Some(path) => {
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| ConfigError::new(var, format!("cannot read {path:?}: {e}")))?;
+                Self::parse(&text).map_err(|e| ConfigError::new(var, format!("in {path:?}: {e}")))
+            }
+            None => Self::parse(BUILT_IN)
+                .map_err(|e| ConfigError::new(var, format!("the built-in table is invalid: {e}"))),
+        }
+    }
+
     /// Parses and validates a model table.
     pub fn parse(toml_text: &str) -> Result<Self, String> {
         let table: ModelTable = toml::from_str(toml_text).map_err(|e| e.message().to_owned())?;
@@ -177,9 +199,21 @@ impl ModelTable {
             .iter()
             .map(|m| engine::studio::ModelRules {
                 id: m.id.clone(),
-                max_input_images: usize::from(m.max_input_images),
+                max_input_images: usize::from(m.edit_images()),
                 aspect_ratios: m.aspect_ratios.clone(),
                 image_sizes: m.image_sizes.clone(),
+                usd_per_image: m
+                    .output_tokens
+                    .keys()
+                    .filter_map(|size| Some((size.clone(), m.usd_per_image(Some(size))?)))
+                    .chain(
+                        // A request without a size is priced at the model's default size.
+                        m.usd_per_image(None).map(|usd| ("1K".to_owned(), usd)),
+                    )
+                    .collect(),
+                usd_per_input_image: f64::from(m.input_tokens_per_image.unwrap_or(0))
+                    * m.usd_per_million_input_tokens.unwrap_or(0.0)
+                    / 1_000_000.0,
             })
             .collect()
     }
@@ -205,7 +239,7 @@ impl ModelTable {
             .map(|m| protocol::ModelInfo {
                 id: m.id.clone(),
                 label: m.label.clone(),
-                max_input_images: m.max_input_images,
+                max_input_images: m.edit_images(),
                 aspect_ratios: m.aspect_ratios.clone(),
                 image_sizes: m.image_sizes.clone(),
                 usd_per_image: m.usd_per_image(None).unwrap_or_default(),
@@ -230,6 +264,30 @@ mod tests {
         usd_per_million_output_tokens = 60.0
         output_tokens = { "1K" = 1120, "2K" = 1680 }
     "#;
+
+    #[test]
+    fn models_file_is_read_and_validated() {
+        use crate::config::tests::config;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("models.toml");
+        std::fs::write(
+            &path,
+            BUILT_IN.replace(
+                "default = \"gemini-3.1-flash-image\"",
+                "default = \"gemini-3-pro-image\"",
+            ),
+        )
+        .unwrap();
+        let c = config(&[(vars::MODELS_FILE, path.to_str().unwrap())]).unwrap();
+        assert_eq!(c.models.default, "gemini-3-pro-image");
+
+        std::fs::write(&path, "default = 1").unwrap();
+        let e = config(&[(vars::MODELS_FILE, path.to_str().unwrap())]).unwrap_err();
+        assert_eq!(e.var, vars::MODELS_FILE);
+
+        let e = config(&[(vars::MODELS_FILE, "/nonexistent/models.toml")]).unwrap_err();
+        assert!(e.problem.contains("cannot read"), "{e}");
+    }
 
     #[test]
     fn built_in_table_is_valid() {

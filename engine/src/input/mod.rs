@@ -1,17 +1,22 @@
 //! Turning uploaded bytes into pixels, safely.
 //!
 //! The format comes from the magic bytes (a name or a declared type can lie). Byte limits are
-//! checked before anything is parsed, the pixel limit as soon as the header is read and before
-//! any pixel buffer is allocated (so a decompression bomb costs nothing), and the decoder runs
-//! under `image::Limits`. What comes out is pixels, oriented as the camera meant them: EXIF,
-//! GPS, XMP and comments stay behind in the bytes, which go no further.
+//! checked before anything is parsed, the pixel limits (per image and per request) as soon as
+//! the headers are read and before any pixel buffer is allocated (so a decompression bomb
+//! costs nothing), and the decoders run under `image::Limits`. Every image is decoded to 8 bits
+//! a sample (a 16-bit PNG never exists in memory at 16 bits), and an image that goes upstream
+//! only as a reduced copy can be reduced while it decodes ([`decode_within`]). What comes out
+//! is pixels, oriented as the camera meant them: EXIF, GPS, XMP and comments stay behind in the
+//! bytes, which go no further.
+
+mod png;
 
 use std::io::Cursor;
 
 use gemini::sniff::{ImageFormat, sniff};
 use image::{DynamicImage, ImageDecoder, ImageReader, metadata::Orientation};
 
-use crate::error::InputError;
+use crate::{error::InputError, resize};
 
 /// Limits on what a request may carry. Defaults suit a phone photo and a 4K render.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,6 +25,8 @@ pub struct InputLimits {
     pub max_request_bytes: usize,
     /// Width × height of one image.
     pub max_pixels: u64,
+    /// Width × height of all the images of one request together.
+    pub max_request_pixels: u64,
     /// What a decoder may allocate for one image.
     pub max_decode_bytes: u64,
 }
@@ -27,9 +34,10 @@ pub struct InputLimits {
 impl Default for InputLimits {
     fn default() -> Self {
         Self {
-            max_image_bytes: 25 * 1024 * 1024,
-            max_request_bytes: 80 * 1024 * 1024,
-            max_pixels: 50_000_000,
+            max_image_bytes: protocol::limits::MAX_IMAGE_BYTES,
+            max_request_bytes: protocol::limits::MAX_REQUEST_BYTES,
+            max_pixels: protocol::limits::MAX_IMAGE_PIXELS,
+            max_request_pixels: protocol::limits::MAX_REQUEST_PIXELS,
             max_decode_bytes: 512 * 1024 * 1024,
         }
     }
@@ -52,6 +60,32 @@ impl SourceImage {
     }
 }
 
+/// What an image's header says it decodes to, read without decoding a pixel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImageInfo {
+    pub format: ImageFormat,
+    /// Size after the orientation is applied.
+    pub width: u32,
+    pub height: u32,
+    /// Channels of the decoded 8-bit pixels (1 to 4).
+    pub channels: u8,
+    /// Whether [`decode_within`] can reduce it while decoding (a PNG that is not interlaced),
+    /// rather than decoding it whole first.
+    pub reduces_while_decoding: bool,
+}
+
+impl ImageInfo {
+    /// Width × height.
+    pub fn pixels(&self) -> u64 {
+        u64::from(self.width) * u64::from(self.height)
+    }
+
+    /// Bytes of the decoded pixels.
+    pub fn decoded_bytes(&self) -> u64 {
+        self.pixels() * u64::from(self.channels)
+    }
+}
+
 /// Checks the total size of a request's images before any of them is decoded.
 pub fn check_request_size(
     sizes: impl IntoIterator<Item = usize>,
@@ -67,24 +101,121 @@ pub fn check_request_size(
     Ok(())
 }
 
-/// Decodes one uploaded image within `limits`.
-pub fn decode(bytes: &[u8], limits: &InputLimits) -> Result<SourceImage, InputError> {
+/// Checks the pixels of a request's images together, from their headers.
+pub fn check_request_pixels<'a>(
+    images: impl IntoIterator<Item = &'a ImageInfo>,
+    limits: &InputLimits,
+) -> Result<(), InputError> {
+    let total: u64 = images.into_iter().map(ImageInfo::pixels).sum();
+    if total > limits.max_request_pixels {
+        return Err(InputError::RequestTooManyPixels {
+            pixels: total,
+            limit: limits.max_request_pixels,
+        });
+    }
+    Ok(())
+}
+
+/// One image's pixels against the per-image limit.
+pub(crate) fn check_pixels(
+    width: u32,
+    height: u32,
+    limits: &InputLimits,
+) -> Result<(), InputError> {
+    if width == 0 || height == 0 {
+        return Err(InputError::Corrupt {
+            detail: "the image has no pixels".into(),
+        });
+    }
+    if u64::from(width) * u64::from(height) > limits.max_pixels {
+        return Err(InputError::TooManyPixels {
+            width,
+            height,
+            limit: limits.max_pixels,
+        });
+    }
+    Ok(())
+}
+
+/// What an upload decodes to, from its header alone: the same checks and refusals as
+/// [`decode`] (format, bytes, pixels), without decoding a pixel.
+pub fn inspect(bytes: &[u8], limits: &InputLimits) -> Result<ImageInfo, InputError> {
     let format = accepted_format(bytes, limits)?;
-    let pixels = decode_as(bytes, codec(format), limits)?;
-    Ok(SourceImage { pixels, format })
+    let (width, height, channels, orientation, reduces) = match format {
+        ImageFormat::Png => {
+            let h = png::header(bytes, limits)?;
+            (h.width, h.height, h.channels, h.orientation, !h.interlaced)
+        }
+        other => {
+            let (decoder, (w, h), orientation) = open(bytes, codec(other), limits)?;
+            let channels = decoder.color_type().channel_count().min(4);
+            (w, h, channels, orientation, false)
+        }
+    };
+    check_pixels(width, height, limits)?;
+    let (width, height) = if swaps_sides(orientation) {
+        (height, width)
+    } else {
+        (width, height)
+    };
+    Ok(ImageInfo {
+        format,
+        width,
+        height,
+        channels,
+        reduces_while_decoding: reduces,
+    })
 }
 
 /// What [`decode`] would make of the image's size, orientation applied, from its header
-/// alone: the same checks and refusals, without decoding a pixel.
+/// alone.
 pub fn decoded_dimensions(bytes: &[u8], limits: &InputLimits) -> Result<(u32, u32), InputError> {
-    let format = accepted_format(bytes, limits)?;
-    let (_, (width, height), orientation) = open(bytes, codec(format), limits)?;
-    Ok(match orientation {
+    inspect(bytes, limits).map(|info| (info.width, info.height))
+}
+
+fn swaps_sides(orientation: Orientation) -> bool {
+    matches!(
+        orientation,
         Orientation::Rotate90
-        | Orientation::Rotate270
-        | Orientation::Rotate90FlipH
-        | Orientation::Rotate270FlipH => (height, width),
-        _ => (width, height),
+            | Orientation::Rotate270
+            | Orientation::Rotate90FlipH
+            | Orientation::Rotate270FlipH
+    )
+}
+
+/// Decodes one uploaded image within `limits`, at 8 bits a sample.
+pub fn decode(bytes: &[u8], limits: &InputLimits) -> Result<SourceImage, InputError> {
+    let format = accepted_format(bytes, limits)?;
+    let pixels = match format {
+        ImageFormat::Png => png::decode(bytes, limits)?,
+        other => to_eight_bits(decode_as(bytes, codec(other), limits)?),
+    };
+    Ok(SourceImage { pixels, format })
+}
+
+/// Decodes one uploaded image scaled to fit within `side`×`side` (never enlarged), for a copy
+/// that goes upstream. A PNG is reduced while its rows arrive, so its full size is never held;
+/// other formats are decoded whole and reduced at once.
+pub fn decode_within(
+    bytes: &[u8],
+    limits: &InputLimits,
+    side: u32,
+) -> Result<DynamicImage, InputError> {
+    let info = inspect(bytes, limits)?;
+    let target = resize::fit_within(info.width, info.height, side);
+    let pixels = if info.reduces_while_decoding {
+        // A whole factor that leaves the image at least `side` on its longer side; the
+        // convolution below does the rest from there.
+        let factor = (info.width.max(info.height) / side.max(1)).max(1);
+        png::decode_reduced(bytes, limits, factor)?
+    } else {
+        decode(bytes, limits)?.pixels
+    };
+    if (pixels.width(), pixels.height()) == target {
+        return Ok(pixels);
+    }
+    resize::scaled(&pixels, target.0, target.1, resize::REDUCE).map_err(|e| InputError::Corrupt {
+        detail: format!("the image could not be scaled: {e}"),
     })
 }
 
@@ -114,8 +245,21 @@ fn codec(format: ImageFormat) -> image::ImageFormat {
     }
 }
 
-/// Decodes `bytes` as `codec`, refusing an image over the pixel limit before it allocates.
-pub(crate) fn decode_as(
+/// The same pixels at 8 bits a sample (JPEG and WebP decode so already; this is a guard).
+fn to_eight_bits(pixels: DynamicImage) -> DynamicImage {
+    match pixels {
+        DynamicImage::ImageLuma8(_)
+        | DynamicImage::ImageLumaA8(_)
+        | DynamicImage::ImageRgb8(_)
+        | DynamicImage::ImageRgba8(_) => pixels,
+        other if other.color().has_alpha() => DynamicImage::ImageRgba8(other.to_rgba8()),
+        other => DynamicImage::ImageRgb8(other.to_rgb8()),
+    }
+}
+
+/// Decodes `bytes` as `codec` with `image`, refusing an image over the pixel limit before it
+/// allocates.
+fn decode_as(
     bytes: &[u8],
     codec: image::ImageFormat,
     limits: &InputLimits,
@@ -124,6 +268,11 @@ pub(crate) fn decode_as(
     let mut pixels = DynamicImage::from_decoder(decoder).map_err(|e| corrupt(e, limits))?;
     pixels.apply_orientation(orientation);
     Ok(pixels)
+}
+
+/// Decodes a mask, which must be a PNG, at 8 bits a sample.
+pub(crate) fn decode_png(bytes: &[u8], limits: &InputLimits) -> Result<DynamicImage, InputError> {
+    png::decode(bytes, limits)
 }
 
 /// A decoder past the header, with the stored size and the orientation to apply; an image
@@ -139,18 +288,7 @@ fn open<'a>(
     reader.limits(decode_limits);
     let mut decoder = reader.into_decoder().map_err(|e| corrupt(e, limits))?;
     let (width, height) = decoder.dimensions();
-    if width == 0 || height == 0 {
-        return Err(InputError::Corrupt {
-            detail: "the image has no pixels".into(),
-        });
-    }
-    if u64::from(width) * u64::from(height) > limits.max_pixels {
-        return Err(InputError::TooManyPixels {
-            width,
-            height,
-            limit: limits.max_pixels,
-        });
-    }
+    check_pixels(width, height, limits)?;
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     Ok((decoder, (width, height), orientation))
 }
@@ -168,9 +306,16 @@ fn corrupt(e: image::ImageError, limits: &InputLimits) -> InputError {
     }
 }
 
-/// The pixels as a PNG with nothing but pixels in it: what is sent onward.
+/// The pixels as a PNG with nothing but pixels in it: what is sent onward and stored.
+///
+/// The buffer is sized for the worst case up front (raw pixels, a filter byte a row, deflate's
+/// own overhead): growing it by doubling would hold the old and the new buffer at once, up to
+/// twice the image, at the moment a large result is encoded. Capacity that is never written
+/// is never touched, so it costs no resident memory.
 pub fn clean_png(pixels: &DynamicImage) -> Vec<u8> {
-    let mut out = Cursor::new(Vec::new());
+    let raw = pixels.as_bytes().len();
+    let worst = raw + raw / 64 + pixels.height() as usize + 64 * 1024;
+    let mut out = Cursor::new(Vec::with_capacity(worst));
     // Encoding an in-memory buffer to a Vec does not fail for PNG.
     let _ = pixels.write_to(&mut out, image::ImageFormat::Png);
     out.into_inner()
