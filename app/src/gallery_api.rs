@@ -73,7 +73,7 @@ pub async fn delete_image(id: String) -> Result<(), AppError> {
 #[cfg(feature = "ssr")]
 mod ssr {
     use engine::store::{
-        Ancestor, Cursor, ImageRecord, Kind, Lineage, ListQuery, StoreHandle, query::Position,
+        Ancestor, Cursor, ImageRecord, Lineage, ListQuery, StoreHandle, query::Position,
     };
     use protocol::{
         GALLERY_PAGE_SIZE, GalleryItem, GalleryQuery, ImageDetail, ImageKind, LineageEntry,
@@ -99,10 +99,7 @@ mod ssr {
                 .map(str::to_owned)
         };
         let kind = text(&query.kind).and_then(|k| {
-            let parsed = ImageKind::parse(&k).map(|k| match k {
-                ImageKind::Generated => Kind::Generated,
-                ImageKind::Edited => Kind::Edited,
-            });
+            let parsed = ImageKind::parse(&k);
             if parsed.is_none() {
                 notices.push(format!("\"{k}\" is not a kind; showing every kind."));
             }
@@ -145,10 +142,7 @@ mod ssr {
         GalleryItem {
             id: r.id.clone(),
             created_ms: r.created_ms,
-            kind: match r.kind {
-                Kind::Generated => ImageKind::Generated,
-                Kind::Edited => ImageKind::Edited,
-            },
+            kind: r.kind,
             prompt: r.prompt.clone(),
             model: r.model.clone(),
             aspect_ratio: r.aspect_ratio.clone(),

@@ -35,10 +35,7 @@ pub fn ModeBanner() -> impl IntoView {
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                let info = match info {
-                    Some(resource) => resource.await.ok(),
-                    None => None,
-                };
+                let info = info.get().await.ok();
                 info.filter(|i| i.upstream == Upstream::Simulator).map(|_| simulator_banner())
             })}
         </Suspense>
@@ -64,11 +61,7 @@ pub fn Footer() -> impl IntoView {
             <span>"GemFlash"</span>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
-                    let info = match info {
-                        Some(resource) => resource.await.ok(),
-                        None => None,
-                    };
-                    info.map(footer_details)
+                    info.get().await.ok().map(footer_details)
                 })}
             </Suspense>
         </footer>

@@ -53,7 +53,22 @@ pub fn provide_server_info() {
     provide_context(resource);
 }
 
-/// The page's [`ServerInfoResource`], as provided by [`provide_server_info`].
-pub fn use_server_info() -> Option<ServerInfoResource> {
-    use_context::<ServerInfoResource>()
+/// The page's server configuration, as provided by [`provide_server_info`]: take it in a
+/// component, await [`ServerInfoHandle::get`] inside its `Suspend`.
+pub fn use_server_info() -> ServerInfoHandle {
+    ServerInfoHandle(use_context::<ServerInfoResource>())
+}
+
+/// A handle on the page's one [`ServerInfoResource`]; `Copy`, so closures can take it.
+#[derive(Debug, Clone, Copy)]
+pub struct ServerInfoHandle(Option<ServerInfoResource>);
+
+impl ServerInfoHandle {
+    /// The server's configuration (an internal error if the app did not provide it).
+    pub async fn get(self) -> Result<ServerInfo, AppError> {
+        match self.0 {
+            Some(resource) => resource.await,
+            None => Err(AppError::internal()),
+        }
+    }
 }

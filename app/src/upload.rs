@@ -5,7 +5,7 @@
 //! file (`fuzz/fuzz_targets/multipart.rs`) and feeds it arbitrary bodies cut into arbitrary
 //! chunks. Keep it free of Leptos and of the rest of the crate.
 
-use protocol::{ErrorKind, UserError};
+use protocol::{EditField, ErrorKind, UserError};
 
 /// How much an edit upload may carry.
 #[derive(Debug, Clone, Copy)]
@@ -58,36 +58,24 @@ pub async fn read_edit_form(
     limits: &UploadLimits,
 ) -> Result<EditForm, UserError> {
     let mut edit = EditForm::default();
-    let mut seen_text = [false; 3];
-    let mut seen_mask = false;
+    let mut seen: Vec<EditField> = Vec::new();
     let mut total = 0usize;
     while let Some(mut field) = form.next_field().await.map_err(|_| malformed())? {
         let name = field.name().unwrap_or_default().to_owned();
-        let (is_file, text_slot) = match name.as_str() {
-            "image" => (true, None),
-            "mask" => {
-                if std::mem::replace(&mut seen_mask, true) {
-                    return Err(bad("The upload has more than one mask. Send one."));
-                }
-                (true, None)
-            }
-            "prompt" => (false, Some(0)),
-            "model" => (false, Some(1)),
-            "source_id" => (false, Some(2)),
-            other => {
-                return Err(bad(format!(
-                    "The upload has an unexpected field {other:?}. Send image, mask, prompt, model and source_id only."
-                )));
-            }
-        };
-        if let Some(slot) = text_slot
-            && std::mem::replace(&mut seen_text[slot], true)
-        {
+        let Some(kind) = EditField::parse(&name) else {
             return Err(bad(format!(
-                "The field {name} was sent twice. Send it once."
+                "The upload has an unexpected field {name:?}. Send image, mask, prompt, model and source_id only."
             )));
+        };
+        if !kind.repeats() && seen.contains(&kind) {
+            return Err(bad(if kind == EditField::Mask {
+                "The upload has more than one mask. Send one.".to_owned()
+            } else {
+                format!("The field {name} was sent twice. Send it once.")
+            }));
         }
-        let cap = if is_file {
+        seen.push(kind);
+        let cap = if kind.is_file() {
             limits.max_file_bytes
         } else {
             limits.max_text_bytes
@@ -102,7 +90,7 @@ pub async fn read_edit_form(
                 )));
             }
             if bytes.len() + chunk.len() > cap {
-                return Err(too_large(if is_file {
+                return Err(too_large(if kind.is_file() {
                     format!(
                         "An image is too large: at most {} each. Send a smaller one.",
                         size(cap)
@@ -120,12 +108,12 @@ pub async fn read_edit_form(
                 ))
             })
         };
-        match name.as_str() {
-            "image" => edit.images.push(bytes),
-            "mask" => edit.mask = Some(bytes).filter(|mask| !mask.is_empty()),
-            "prompt" => edit.prompt = text(bytes)?,
-            "model" => edit.model = text(bytes)?,
-            _ => edit.source_id = Some(text(bytes)?).filter(|id| !id.is_empty()),
+        match kind {
+            EditField::Image => edit.images.push(bytes),
+            EditField::Mask => edit.mask = Some(bytes).filter(|mask| !mask.is_empty()),
+            EditField::Prompt => edit.prompt = text(bytes)?,
+            EditField::Model => edit.model = text(bytes)?,
+            EditField::SourceId => edit.source_id = Some(text(bytes)?).filter(|id| !id.is_empty()),
         }
     }
     Ok(edit)

@@ -19,7 +19,7 @@ use std::{
 use engine::{
     edit,
     input::{self, InputLimits},
-    store::{ImageStore, Kind, NewImage, Store},
+    store::{ImageKind, ImageStore, NewImage, Store},
     studio,
 };
 use image::{DynamicImage, Rgb, RgbImage, Rgba, RgbaImage};
@@ -80,7 +80,7 @@ fn main() {
                 return;
             };
             lap(3);
-            let new = studio::finish(NewImage::new(Kind::Edited, "bench", "bench"), &out);
+            let new = studio::finish(NewImage::new(ImageKind::Edited, "bench", "bench"), &out);
             lap(4);
             std::hint::black_box(store.put(new).is_ok());
             lap(5);

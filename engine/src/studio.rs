@@ -34,7 +34,9 @@ use crate::{
     input::{self, InputLimits, SourceImage},
     memory::{MemoryBudget, MemoryError, MemoryPermit},
     resize,
-    store::{ImageRecord, ImageStore, Kind, NewImage, Spend, SpendLimits, StoreError, StoreHandle},
+    store::{
+        ImageKind, ImageRecord, ImageStore, NewImage, Spend, SpendLimits, StoreError, StoreHandle,
+    },
 };
 
 /// The instruction that tells the model how the mask works; the simulator looks for it too.
@@ -380,7 +382,7 @@ impl Studio {
         let model_text = generation.text.clone();
         let limits = answer_limits(&self.limits, answer);
         let new = metadata(
-            Kind::Generated,
+            ImageKind::Generated,
             prompt.to_owned(),
             &model.id,
             None,
@@ -484,7 +486,7 @@ impl Studio {
 
         let limits = answer_limits(&self.limits, answer);
         let new = metadata(
-            Kind::Edited,
+            ImageKind::Edited,
             prompt,
             &model.id,
             parent_id,
@@ -815,7 +817,7 @@ fn check_prompt(prompt: &str) -> Result<&str, JobError> {
 
 /// A record's metadata, before its pixels are known ([`finish`] adds them).
 fn metadata(
-    kind: Kind,
+    kind: ImageKind,
     prompt: String,
     model: &str,
     parent_id: Option<String>,

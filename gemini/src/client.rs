@@ -19,10 +19,11 @@ use url::Url;
 
 use crate::{
     error::GeminiError,
-    generation::{Generation, Pricing, Usage, interpret, merge},
+    generation::{Generation, interpret, merge},
     retry::RetryPolicy,
     scrub::Scrubber,
     sse::SseDecoder,
+    usage::{Pricing, Usage},
     wire::{ErrorEnvelope, GenerateContentRequest, GenerateContentResponse},
 };
 

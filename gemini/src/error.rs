@@ -12,8 +12,8 @@
 use std::time::Duration;
 
 use crate::{
-    generation::Usage,
     scrub::scrub,
+    usage::Usage,
     wire::{BlockReason, ErrorBody, ErrorEnvelope, FinishReason},
 };
 

@@ -19,10 +19,12 @@ mod retry;
 pub mod scrub;
 pub mod sniff;
 mod sse;
+mod usage;
 pub mod wire;
 
 pub use client::{CallLimits, Client, ClientConfig};
 pub use error::{Denial, GeminiError};
-pub use generation::{GeneratedImage, Generation, Pricing, Usage, interpret};
+pub use generation::{GeneratedImage, Generation, interpret};
 pub use retry::RetryPolicy;
 pub use sse::SseDecoder;
+pub use usage::{Pricing, Usage};

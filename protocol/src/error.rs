@@ -5,16 +5,17 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// A stable, machine-readable error kind. New kinds are added as features arrive; the browser
-/// treats a kind it does not know as [`ErrorKind::Internal`].
+/// A stable, machine-readable error kind, `snake_case` on the wire. New kinds are added as
+/// features arrive; the browser treats a kind it does not know as [`ErrorKind::Internal`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(into = "&'static str", from = "String")]
 pub enum ErrorKind {
     /// The request itself was wrong; the message says how to fix it.
     BadRequest,
     /// The thing asked for does not exist.
     NotFound,
-    /// Something went wrong on the server; the detail is in its log.
+    /// Something went wrong on the server; the detail is in its log. A kind this build does
+    /// not know (a newer server's) reads as this one.
     Internal,
     /// The request could not reach the server, or its answer could not be read.
     Network,
@@ -55,6 +56,58 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind, for tables and tests.
+    pub const ALL: [ErrorKind; 21] = [
+        ErrorKind::BadRequest,
+        ErrorKind::NotFound,
+        ErrorKind::Internal,
+        ErrorKind::Network,
+        ErrorKind::UnsupportedImage,
+        ErrorKind::TooLarge,
+        ErrorKind::PromptBlocked,
+        ErrorKind::ImageBlocked,
+        ErrorKind::NoImage,
+        ErrorKind::QuotaExhausted,
+        ErrorKind::NoQuota,
+        ErrorKind::Unavailable,
+        ErrorKind::Timeout,
+        ErrorKind::Misconfigured,
+        ErrorKind::Forbidden,
+        ErrorKind::Unauthorized,
+        ErrorKind::RateLimited,
+        ErrorKind::BudgetExhausted,
+        ErrorKind::StorageFull,
+        ErrorKind::MisdirectedRequest,
+        ErrorKind::RequestTimeout,
+    ];
+
+    /// The kind's name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::BadRequest => "bad_request",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Internal => "internal",
+            ErrorKind::Network => "network",
+            ErrorKind::UnsupportedImage => "unsupported_image",
+            ErrorKind::TooLarge => "too_large",
+            ErrorKind::PromptBlocked => "prompt_blocked",
+            ErrorKind::ImageBlocked => "image_blocked",
+            ErrorKind::NoImage => "no_image",
+            ErrorKind::QuotaExhausted => "quota_exhausted",
+            ErrorKind::NoQuota => "no_quota",
+            ErrorKind::Unavailable => "unavailable",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Misconfigured => "misconfigured",
+            ErrorKind::Forbidden => "forbidden",
+            ErrorKind::Unauthorized => "unauthorized",
+            ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::BudgetExhausted => "budget_exhausted",
+            ErrorKind::StorageFull => "storage_full",
+            ErrorKind::MisdirectedRequest => "misdirected_request",
+            ErrorKind::RequestTimeout => "request_timeout",
+        }
+    }
+
     /// The HTTP status the server answers this kind with.
     pub fn http_status(self) -> u16 {
         match self {
@@ -77,6 +130,22 @@ impl ErrorKind {
             ErrorKind::MisdirectedRequest => 421,
             ErrorKind::RequestTimeout => 408,
         }
+    }
+}
+
+impl From<ErrorKind> for &'static str {
+    fn from(kind: ErrorKind) -> Self {
+        kind.as_str()
+    }
+}
+
+impl From<String> for ErrorKind {
+    /// A kind by its wire name; one this build does not know is [`ErrorKind::Internal`].
+    fn from(name: String) -> Self {
+        ErrorKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == name)
+            .unwrap_or(ErrorKind::Internal)
     }
 }
 
@@ -126,6 +195,63 @@ mod tests {
         assert_eq!(ErrorKind::BadRequest.http_status(), 400);
         assert_eq!(ErrorKind::NotFound.http_status(), 404);
         assert_eq!(ErrorKind::Internal.http_status(), 500);
+        for kind in ErrorKind::ALL {
+            assert!((400..600).contains(&kind.http_status()), "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn every_kind_round_trips_by_its_snake_case_name() {
+        for kind in ErrorKind::ALL {
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{}\"", kind.as_str()));
+            assert!(kind.as_str().chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+            assert_eq!(serde_json::from_str::<ErrorKind>(&json).unwrap(), kind);
+        }
+    }
+
+    #[test]
+    fn all_lists_every_kind_once() {
+        // A new kind must be added here (the match has no catch-all) and to `ALL`.
+        let position = |kind: ErrorKind| match kind {
+            ErrorKind::BadRequest => 0,
+            ErrorKind::NotFound => 1,
+            ErrorKind::Internal => 2,
+            ErrorKind::Network => 3,
+            ErrorKind::UnsupportedImage => 4,
+            ErrorKind::TooLarge => 5,
+            ErrorKind::PromptBlocked => 6,
+            ErrorKind::ImageBlocked => 7,
+            ErrorKind::NoImage => 8,
+            ErrorKind::QuotaExhausted => 9,
+            ErrorKind::NoQuota => 10,
+            ErrorKind::Unavailable => 11,
+            ErrorKind::Timeout => 12,
+            ErrorKind::Misconfigured => 13,
+            ErrorKind::Forbidden => 14,
+            ErrorKind::Unauthorized => 15,
+            ErrorKind::RateLimited => 16,
+            ErrorKind::BudgetExhausted => 17,
+            ErrorKind::StorageFull => 18,
+            ErrorKind::MisdirectedRequest => 19,
+            ErrorKind::RequestTimeout => 20,
+        };
+        for (i, kind) in ErrorKind::ALL.into_iter().enumerate() {
+            assert_eq!(position(kind), i, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn a_kind_this_build_does_not_know_reads_as_internal() {
+        let e: UserError =
+            serde_json::from_str(r#"{"kind":"brand_new_kind","message":"Something new."}"#)
+                .unwrap();
+        assert_eq!(e.kind, ErrorKind::Internal);
+        assert_eq!(e.message, "Something new.");
+        assert_eq!(
+            serde_json::to_string(&ErrorKind::Internal).unwrap(),
+            "\"internal\""
+        );
     }
 
     #[test]

@@ -17,6 +17,55 @@ pub struct GenerateRequest {
     pub image_size: Option<String>,
 }
 
+/// The fields of an edit upload (multipart): the browser writes them, the server reads them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditField {
+    /// An image file (the source first, then references); may repeat.
+    Image,
+    /// The mask PNG; at most once.
+    Mask,
+    Prompt,
+    Model,
+    /// A stored image to edit.
+    SourceId,
+}
+
+impl EditField {
+    /// Every field, in the order the form names them.
+    pub const ALL: [EditField; 5] = [
+        EditField::Image,
+        EditField::Mask,
+        EditField::Prompt,
+        EditField::Model,
+        EditField::SourceId,
+    ];
+
+    /// The field's name in the form.
+    pub fn name(self) -> &'static str {
+        match self {
+            EditField::Image => "image",
+            EditField::Mask => "mask",
+            EditField::Prompt => "prompt",
+            EditField::Model => "model",
+            EditField::SourceId => "source_id",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// Whether the field is a file (else text).
+    pub fn is_file(self) -> bool {
+        matches!(self, EditField::Image | EditField::Mask)
+    }
+
+    /// Whether the field may be sent more than once.
+    pub fn repeats(self) -> bool {
+        self == EditField::Image
+    }
+}
+
 /// A stored image, as the browser refers to it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ImageResult {

@@ -16,6 +16,7 @@ pub use gallery::{
     LineageEntry, format_utc, parse_day,
 };
 pub use image::{
-    GenerateRequest, ImageResult, MAX_PROMPT_CHARS, THUMBNAIL_SIDE, fit_within, is_image_id,
+    EditField, GenerateRequest, ImageResult, MAX_PROMPT_CHARS, THUMBNAIL_SIDE, fit_within,
+    is_image_id,
 };
 pub use server_info::{ModelInfo, ServerInfo, StorageInfo, Upstream};

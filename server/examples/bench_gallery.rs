@@ -16,7 +16,7 @@ use std::{
 };
 
 use axum::{Router, body::Body, http::Request};
-use engine::store::{ImageStore, Kind, ListQuery, NewImage};
+use engine::store::{ImageKind, ImageStore, ListQuery, NewImage};
 use http_body_util::BodyExt;
 use leptos::config::LeptosOptions;
 use server::{AppState, config::Config, router};
@@ -111,9 +111,9 @@ fn fill(store: &dyn ImageStore, from: usize, to: usize) {
             format!("a {word} at dusk, picture {seq}, in watercolour with soft light")
         };
         let kind = if seq % 3 == 0 {
-            Kind::Edited
+            ImageKind::Edited
         } else {
-            Kind::Generated
+            ImageKind::Generated
         };
         store
             .put(NewImage {

@@ -143,7 +143,7 @@ async fn neither_the_key_nor_a_prompt_appears_in_any_answer_file_or_log_line() {
             r#"{"query":{}}"#.to_owned(),
         ),
         (
-            "/api/get_image_detail",
+            "/api/image_detail",
             "application/x-www-form-urlencoded",
             format!("id={id}"),
         ),

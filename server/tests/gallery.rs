@@ -7,14 +7,14 @@ mod common;
 
 use axum::{body::Body, http::Request};
 use common::{TestApp, app, body_text};
-use engine::store::{ImageRecord, Kind, NewImage};
+use engine::store::{ImageKind, ImageRecord, NewImage};
 use image::{DynamicImage, Rgb, RgbImage};
 
 /// Stores an image as the studio would: a real PNG and thumbnail, at a distinct time.
 fn put(
     app: &TestApp,
     prompt: &str,
-    kind: Kind,
+    kind: ImageKind,
     parent: Option<&ImageRecord>,
     seed: u8,
 ) -> ImageRecord {
@@ -66,7 +66,7 @@ async fn the_listing_is_newest_first_and_pages_by_cursor_links_both_ways() {
             put(
                 &app,
                 &format!("picture number {i}"),
-                Kind::Generated,
+                ImageKind::Generated,
                 None,
                 i as u8,
             )
@@ -102,9 +102,15 @@ async fn the_listing_is_newest_first_and_pages_by_cursor_links_both_ways() {
 #[tokio::test]
 async fn search_and_filters_narrow_the_listing_and_keep_them_in_page_links() {
     let app = app().await;
-    let fox = put(&app, "A red fox in the snow", Kind::Generated, None, 1);
-    let _whale = put(&app, "Blue whale", Kind::Generated, None, 2);
-    let edit = put(&app, "make the fox red-orange", Kind::Edited, Some(&fox), 3);
+    let fox = put(&app, "A red fox in the snow", ImageKind::Generated, None, 1);
+    let _whale = put(&app, "Blue whale", ImageKind::Generated, None, 2);
+    let edit = put(
+        &app,
+        "make the fox red-orange",
+        ImageKind::Edited,
+        Some(&fox),
+        3,
+    );
 
     let html = body_text(app.get("/gallery?q=fox").await).await;
     assert_eq!(tile_ids(&html), [edit.id.clone(), fox.id.clone()]);
@@ -141,11 +147,17 @@ async fn search_and_filters_narrow_the_listing_and_keep_them_in_page_links() {
 async fn search_filters_survive_paging() {
     let app = app().await;
     for i in 0..26 {
-        put(&app, &format!("cat {i}"), Kind::Generated, None, i as u8);
+        put(
+            &app,
+            &format!("cat {i}"),
+            ImageKind::Generated,
+            None,
+            i as u8,
+        );
         put(
             &app,
             &format!("dog {i}"),
-            Kind::Generated,
+            ImageKind::Generated,
             None,
             100 + i as u8,
         );
@@ -161,9 +173,9 @@ async fn search_filters_survive_paging() {
 #[tokio::test]
 async fn the_detail_page_shows_facts_and_a_three_step_lineage() {
     let app = app().await;
-    let root = put(&app, "a lighthouse at dusk", Kind::Generated, None, 1);
-    let edit = put(&app, "add a boat", Kind::Edited, Some(&root), 2);
-    let edit2 = put(&app, "make the boat red", Kind::Edited, Some(&edit), 3);
+    let root = put(&app, "a lighthouse at dusk", ImageKind::Generated, None, 1);
+    let edit = put(&app, "add a boat", ImageKind::Edited, Some(&root), 2);
+    let edit2 = put(&app, "make the boat red", ImageKind::Edited, Some(&edit), 3);
 
     let res = app.get(&format!("/gallery/{}", edit.id)).await;
     assert_eq!(res.status(), 200);
@@ -221,8 +233,8 @@ fn delete_request(id: &str, accept: &str) -> Request<Body> {
 #[tokio::test]
 async fn delete_is_a_post_that_removes_the_image_and_leaves_its_children_a_gap() {
     let app = app().await;
-    let parent = put(&app, "parent", Kind::Generated, None, 1);
-    let child = put(&app, "child", Kind::Edited, Some(&parent), 2);
+    let parent = put(&app, "parent", ImageKind::Generated, None, 1);
+    let child = put(&app, "child", ImageKind::Edited, Some(&parent), 2);
 
     // The page asks first; a GET changes nothing.
     let html = body_text(

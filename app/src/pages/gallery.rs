@@ -43,10 +43,7 @@ pub fn GalleryPage() -> impl IntoView {
         })}
         <Suspense fallback=|| view! { <p class="muted">"Loading the gallery…"</p> }>
             {move || Suspend::new(async move {
-                let models = match info {
-                    Some(resource) => resource.await.map(|i| i.models).unwrap_or_default(),
-                    None => Vec::new(),
-                };
+                let models = info.get().await.map(|i| i.models).unwrap_or_default();
                 let q = query.get_untracked();
                 let listing = page.await;
                 view! {

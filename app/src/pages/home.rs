@@ -9,7 +9,6 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use protocol::{ModelInfo, ServerInfo, StorageInfo, Upstream};
 
-use crate::error::AppError;
 use crate::server_info::{GetServerInfo, use_server_info};
 
 #[component]
@@ -48,10 +47,7 @@ fn ServerStatus() -> impl IntoView {
             </div>
             <Suspense fallback=|| view! { <p class="muted">"Loading the server's configuration…"</p> }>
                 {move || Suspend::new(async move {
-                    let first = match info {
-                        Some(resource) => resource.await,
-                        None => Err(AppError::internal()),
-                    };
+                    let first = info.get().await;
                     let latest = move || recheck.value().get().unwrap_or_else(|| first.clone());
                     view! {
                         {move || match latest() {

@@ -27,10 +27,7 @@ pub fn ImageDetailPage() -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading the image…"</p> }>
             {move || Suspend::new(async move {
-                let models = match info {
-                    Some(resource) => resource.await.map(|i| i.models).unwrap_or_default(),
-                    None => Vec::new(),
-                };
+                let models = info.get().await.map(|i| i.models).unwrap_or_default();
                 match detail.await {
                     Ok(Some(detail)) => view! { <Detail detail models confirming /> }.into_any(),
                     Ok(None) => missing().into_any(),

@@ -61,30 +61,9 @@ impl SpendLimits {
     }
 }
 
-/// How an image came to be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Generated,
-    Edited,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Generated => "generated",
-            Kind::Edited => "edited",
-        }
-    }
-
-    /// The kind named `s`, if it is one.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "generated" => Some(Kind::Generated),
-            "edited" => Some(Kind::Edited),
-            _ => None,
-        }
-    }
-}
+/// How an image came to be: the protocol's own word for it, so the store and the pages say
+/// the same thing.
+pub use protocol::ImageKind;
 
 /// What to store: the image file, its thumbnail and its metadata.
 #[derive(Debug, Clone)]
@@ -95,7 +74,7 @@ pub struct NewImage {
     pub width: u32,
     pub height: u32,
     pub parent_id: Option<String>,
-    pub kind: Kind,
+    pub kind: ImageKind,
     pub prompt: String,
     pub model: String,
     pub aspect_ratio: Option<String>,
@@ -110,7 +89,7 @@ impl NewImage {
     /// What is known before any pixels: how the image came to be, from what prompt, by which
     /// model. Everything else starts empty; set what applies, and `studio::finish` adds the
     /// files and the size.
-    pub fn new(kind: Kind, prompt: impl Into<String>, model: impl Into<String>) -> Self {
+    pub fn new(kind: ImageKind, prompt: impl Into<String>, model: impl Into<String>) -> Self {
         Self {
             bytes: Vec::new(),
             mime: "image/png",
@@ -137,7 +116,7 @@ pub struct ImageRecord {
     pub id: String,
     pub created_ms: i64,
     pub parent_id: Option<String>,
-    pub kind: Kind,
+    pub kind: ImageKind,
     pub prompt: String,
     pub model: String,
     pub aspect_ratio: Option<String>,

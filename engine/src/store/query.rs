@@ -1,6 +1,6 @@
 //! Listing: the query a gallery page asks, the cursor between pages, and retention limits.
 
-use super::{ImageRecord, Kind};
+use super::{ImageKind, ImageRecord};
 
 /// What a gallery page lists.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -8,7 +8,7 @@ pub struct ListQuery {
     /// Words to find in prompts (every word, each as a prefix; any case and accents).
     pub text: Option<String>,
     pub model: Option<String>,
-    pub kind: Option<Kind>,
+    pub kind: Option<ImageKind>,
     /// Created at or after this time (ms since the Unix epoch).
     pub from_ms: Option<i64>,
     /// Created before this time.

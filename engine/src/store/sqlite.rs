@@ -29,7 +29,7 @@ use rusqlite::{
 use sha2::{Digest, Sha256};
 
 use super::{
-    Ancestor, Cursor, Descendant, FileKind, ImageRecord, ImageStore, Kind, Lineage, ListPage,
+    Ancestor, Cursor, Descendant, FileKind, ImageKind, ImageRecord, ImageStore, Lineage, ListPage,
     ListQuery, NewImage, RepairReport, Retention, Spend, SpendLimits, StorageUsage, StoreError,
     query::{Position, fts_query},
 };
@@ -765,7 +765,7 @@ fn row_to_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<ImageRecord> {
         id: row.get(0)?,
         created_ms: row.get(1)?,
         parent_id: row.get(2)?,
-        kind: Kind::parse(&row.get::<_, String>(3)?).unwrap_or(Kind::Generated),
+        kind: ImageKind::parse(&row.get::<_, String>(3)?).unwrap_or(ImageKind::Generated),
         prompt: row.get(4)?,
         model: row.get(5)?,
         aspect_ratio: row.get(6)?,
@@ -797,7 +797,7 @@ mod tests {
             output_tokens: 1120,
             thoughts_tokens: 200,
             cost_usd: Some(0.0792),
-            ..NewImage::new(Kind::Generated, prompt, "gemini-3.1-flash-image")
+            ..NewImage::new(ImageKind::Generated, prompt, "gemini-3.1-flash-image")
         }
     }
 
@@ -933,7 +933,7 @@ mod tests {
         a.model = "gemini-3-pro-image".into();
         let a = store.put(a).unwrap();
         let mut b = new_image(b"b", "two");
-        b.kind = Kind::Edited;
+        b.kind = ImageKind::Edited;
         b.parent_id = Some(a.id.clone());
         let b = store.put(b).unwrap();
         let page = |q: ListQuery| {
@@ -951,14 +951,14 @@ mod tests {
         );
         assert_eq!(
             page(ListQuery {
-                kind: Some(Kind::Edited),
+                kind: Some(ImageKind::Edited),
                 ..Default::default()
             }),
             vec![b.id.clone()]
         );
         assert!(
             page(ListQuery {
-                kind: Some(Kind::Edited),
+                kind: Some(ImageKind::Edited),
                 model: Some("gemini-3-pro-image".into()),
                 ..Default::default()
             })
@@ -988,7 +988,7 @@ mod tests {
         let root = store.put(new_image(b"root", "root")).unwrap();
         let child = |parent: &ImageRecord, bytes: &[u8]| {
             let mut n = new_image(bytes, "edit");
-            n.kind = Kind::Edited;
+            n.kind = ImageKind::Edited;
             n.parent_id = Some(parent.id.clone());
             std::thread::sleep(std::time::Duration::from_millis(2));
             store.put(n).unwrap()

@@ -13,6 +13,8 @@ pub const DEFAULT_FEATHER_PX: u32 = 8;
 /// process (about 60 MB) and the operating system beside it.
 pub const DEFAULT_IMAGE_MEMORY_MB: u64 = 768;
 pub const DEFAULT_UPLOAD_DEADLINE: Duration = Duration::from_secs(120);
+/// What the gallery may hold unless told otherwise: every resource has a bound by default.
+pub const DEFAULT_STORAGE_MAX_GB: f64 = 20.0;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImageConfig {
@@ -26,7 +28,7 @@ pub struct ImageConfig {
     pub memory_bytes: u64,
     /// How long an upload may take in all, however steadily it arrives.
     pub upload_deadline: Duration,
-    /// The most the store may hold (files and database), in bytes; `None` is unlimited.
+    /// The most the store may hold (files and database), in bytes.
     pub storage_max_bytes: Option<u64>,
 }
 
@@ -51,6 +53,7 @@ impl ImageConfig {
         }
         let storage_max_bytes = env
             .positive_amount(vars::STORAGE_MAX, "10 or 0.5")?
+            .or(Some(DEFAULT_STORAGE_MAX_GB))
             .map(|gb| (gb * 1024.0 * 1024.0 * 1024.0) as u64);
         Ok(Self {
             feather_px: env.number(vars::FEATHER, DEFAULT_FEATHER_PX, 0..=256, "pixels")?,
@@ -84,7 +87,7 @@ mod tests {
         assert_eq!(c.max_image_pixels, limits::MAX_IMAGE_PIXELS);
         assert_eq!(c.max_request_pixels, limits::MAX_REQUEST_PIXELS);
         assert_eq!(c.memory_bytes, 768 * 1024 * 1024);
-        assert_eq!(c.storage_max_bytes, None);
+        assert_eq!(c.storage_max_bytes, Some(20 * 1024 * 1024 * 1024));
         assert_eq!(c.feather_px, 8);
         let c = config(&[
             (vars::IMAGE_MEGAPIXELS, "12"),

@@ -169,7 +169,7 @@ impl TestApp {
         let pixels = image::DynamicImage::ImageRgb8(image::RgbImage::new(4, 4));
         let new = engine::studio::finish(
             engine::store::NewImage::new(
-                engine::store::Kind::Generated,
+                engine::store::ImageKind::Generated,
                 prompt,
                 "gemini-3.1-flash-image",
             ),

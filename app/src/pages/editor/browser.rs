@@ -11,7 +11,7 @@ mod imp {
         future::{Either, select},
     };
     use leptos::{prelude::*, task::spawn_local};
-    use protocol::{ErrorKind, GenerateRequest, ImageResult, UserError};
+    use protocol::{EditField, ErrorKind, GenerateRequest, ImageResult, UserError};
     use wasm_bindgen::{JsCast, JsValue, closure::Closure};
     use web_sys::{CanvasRenderingContext2d, File, FormData, HtmlCanvasElement, HtmlImageElement};
 
@@ -259,13 +259,16 @@ mod imp {
     ) -> Result<FormData, String> {
         let failed = |_| "The browser could not prepare the upload.".to_owned();
         let form = FormData::new().map_err(failed)?;
-        form.append_with_str("prompt", prompt).map_err(failed)?;
-        form.append_with_str("model", model).map_err(failed)?;
+        form.append_with_str(EditField::Prompt.name(), prompt)
+            .map_err(failed)?;
+        form.append_with_str(EditField::Model.name(), model)
+            .map_err(failed)?;
         for source in sources {
             if let Some(id) = &source.stored_id {
-                form.append_with_str("source_id", id).map_err(failed)?;
+                form.append_with_str(EditField::SourceId.name(), id)
+                    .map_err(failed)?;
             } else if let Some(file) = with(|l| l.files.get(&source.key).map(|(f, _)| f.clone())) {
-                form.append_with_blob_and_filename("image", &file, &source.name)
+                form.append_with_blob_and_filename(EditField::Image.name(), &file, &source.name)
                     .map_err(failed)?;
             }
         }
@@ -273,7 +276,7 @@ mod imp {
             let mask = export_mask()
                 .await
                 .ok_or("The mask could not be exported. Paint again.")?;
-            form.append_with_blob_and_filename("mask", &mask, "mask.png")
+            form.append_with_blob_and_filename(EditField::Mask.name(), &mask, "mask.png")
                 .map_err(failed)?;
         }
         Ok(form)

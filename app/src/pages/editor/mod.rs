@@ -98,10 +98,7 @@ pub fn EditorPage() -> impl IntoView {
         </noscript>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                let models = match info {
-                    Some(resource) => resource.await.map(|i| (i.models, i.default_model)).ok(),
-                    None => None,
-                };
+                let models = info.get().await.map(|i| (i.models, i.default_model)).ok();
                 models.map(|(models, default)| view! { <Editor models default_model=default /> })
             })}
         </Suspense>
