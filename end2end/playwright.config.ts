@@ -104,6 +104,8 @@ export default defineConfig({
         // can tell. Both have router tests of their own.
         GEMFLASH_RATE_LIMIT_PER_MINUTE: '0',
         GEMFLASH_MAX_JOBS_PER_CLIENT: '64',
+        // Tests make images in parallel; one client may hold all slots but one.
+        GEMFLASH_MAX_CONCURRENT_CALLS: '64',
         LEPTOS_SITE_ROOT: 'target/site',
         LEPTOS_ENV: 'PROD',
         // An empty key means "no key": the suite always runs against the simulator, whatever

@@ -164,13 +164,15 @@ test.describe('with JavaScript on', () => {
     await expect(error).toContainText('PNG, JPEG or WebP');
   });
 
-  test('a simulator failure shows its own explanation', async ({ guarded: page, js, expectedErrorPaths }) => {
+  test('a simulator failure shows the explanation of its kind, never upstream text', async ({ guarded: page, js, expectedErrorPaths }) => {
     expectedErrorPaths.push('/api/generate_image');
     await open(page, js, '/editor');
     await page.getByTestId('prompt').fill('a cat [sim:image-blocked]');
     await submitExpectingHttpError(page);
     await expect(page.getByTestId('error')).toContainText('Image withheld');
-    await expect(page.getByTestId('error')).toContainText('You will not be charged');
+    await expect(page.getByTestId('error')).toContainText('You are not charged for blocked images');
+    // The simulator's finishMessage, like Gemini's, is for the server's log only.
+    await expect(page.getByTestId('error')).not.toContainText('Prohibited Use policy');
   });
 
   test('Cancel aborts the request', async ({ guarded: page, js }) => {

@@ -205,7 +205,11 @@ mod tests {
         for kind in ErrorKind::ALL {
             let json = serde_json::to_string(&kind).unwrap();
             assert_eq!(json, format!("\"{}\"", kind.as_str()));
-            assert!(kind.as_str().chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+            assert!(
+                kind.as_str()
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '_')
+            );
             assert_eq!(serde_json::from_str::<ErrorKind>(&json).unwrap(), kind);
         }
     }

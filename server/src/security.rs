@@ -151,7 +151,7 @@ pub async fn headers(
         set(
             h,
             header::STRICT_TRANSPORT_SECURITY,
-            "max-age=63072000; includeSubDomains",
+            "max-age=31536000; includeSubDomains",
         );
     }
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
@@ -195,9 +195,15 @@ pub async fn csrf(State(config): State<SecurityConfig>, req: Request, next: Next
 
 /// Whether a request's own headers say it comes from `origin`: every header present agrees,
 /// and at least one is present.
+///
+/// `Origin: null` is what a browser sends for a page's own form post under
+/// `Referrer-Policy: no-referrer`: it vouches for nothing, so it counts as absent, and then only
+/// Fetch Metadata saying `same-origin` lets the request in.
 fn same_origin(headers: &HeaderMap, origin: &str) -> bool {
     let site = headers.get("sec-fetch-site");
-    let sent_origin = headers.get(header::ORIGIN);
+    let sent_origin = headers
+        .get(header::ORIGIN)
+        .filter(|o| o.as_bytes() != b"null");
     if site.is_none() && sent_origin.is_none() {
         return false;
     }
@@ -370,6 +376,15 @@ mod tests {
             origin
         ));
         assert!(!same_origin(&headers(&[("origin", "null")]), origin));
+        // A page's own form post under no-referrer: Fetch Metadata vouches, `null` does not.
+        assert!(same_origin(
+            &headers(&[("sec-fetch-site", "same-origin"), ("origin", "null")]),
+            origin
+        ));
+        assert!(!same_origin(
+            &headers(&[("sec-fetch-site", "cross-site"), ("origin", "null")]),
+            origin
+        ));
         assert!(
             !same_origin(&HeaderMap::new(), origin),
             "no evidence, no entry"

@@ -131,7 +131,7 @@ async fn hsts_is_sent_when_the_public_origin_is_https() {
     let res = app.get("/healthz").await;
     assert_eq!(
         res.headers()["strict-transport-security"],
-        "max-age=63072000; includeSubDomains"
+        "max-age=31536000; includeSubDomains"
     );
 }
 
