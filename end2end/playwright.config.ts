@@ -12,6 +12,10 @@ const dataDir = path.join(__dirname, '.data');
 // A second server with token access control, for tests/access.spec.ts.
 const accessPort = port + 1;
 const accessDataDir = path.join(__dirname, '.data-access');
+// A third, for tests tagged @destructive (deleting images): a test that lists the gallery must
+// never see an image vanish under it because a test beside it deleted it.
+const destructivePort = port + 2;
+const destructiveDataDir = path.join(__dirname, '.data-destructive');
 
 
 const chromium = {
@@ -26,6 +30,57 @@ const chromium = {
     '--disable-component-update',
     '--disable-sync',
   ],
+};
+
+/** The four ways every page is visited: laptop and phone, JavaScript on and off. */
+function devicesAndJs() {
+  const phone = {
+    viewport: { width: 390, height: 844 },
+    deviceScaleFactor: 3,
+    isMobile: true,
+    hasTouch: true,
+  };
+  return [
+    { name: 'desktop-js', use: { ...devices['Desktop Chrome'], launchOptions: chromium, javaScriptEnabled: true } },
+    { name: 'desktop-nojs', use: { ...devices['Desktop Chrome'], launchOptions: chromium, javaScriptEnabled: false } },
+    { name: 'phone-js', use: { ...phone, launchOptions: chromium, javaScriptEnabled: true } },
+    { name: 'phone-nojs', use: { ...phone, launchOptions: chromium, javaScriptEnabled: false } },
+  ];
+}
+
+/** The environment of an app server for the suite. */
+function appServer(port: number, dataDir: string, extra: Record<string, string> = {}) {
+  return {
+    command: `rm -rf "${dataDir}" && exec ./target/release/gemflash`,
+    cwd: repoRoot,
+    url: `http://127.0.0.1:${port}/readyz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'ignore' as const,
+    stderr: 'pipe' as const,
+    env: {
+      GEMFLASH_ADDR: `127.0.0.1:${port}`,
+      GEMFLASH_DATA_DIR: dataDir,
+      LEPTOS_SITE_ROOT: 'target/site',
+      LEPTOS_ENV: 'PROD',
+      // An empty key means "no key": the suite always runs against the simulator, whatever
+      // the developer's .env says.
+      GEMINI_API_KEY: '',
+      GEMFLASH_LOG: 'warn',
+      // Aborted slow calls must not hold the server's shutdown at the end of the run.
+      GEMFLASH_SHUTDOWN_GRACE_SECS: '2',
+      ...extra,
+    },
+  };
+}
+
+/** Every test runs from 127.0.0.1: one client as far as the rate limit and the job cap can
+ * tell. Both have router tests of their own; here they are out of the way. Tests make images
+ * in parallel, and one client may hold all upstream slots but one. */
+const unthrottled = {
+  GEMFLASH_RATE_LIMIT_PER_MINUTE: '0',
+  GEMFLASH_MAX_JOBS_PER_CLIENT: '64',
+  GEMFLASH_MAX_CONCURRENT_CALLS: '64',
 };
 
 export default defineConfig({
@@ -53,88 +108,22 @@ export default defineConfig({
         baseURL: `http://127.0.0.1:${accessPort}`,
       },
     },
-    {
-      name: 'desktop-js',
-      testIgnore: /access\.spec\.ts/,
-      use: { ...devices['Desktop Chrome'], launchOptions: chromium, javaScriptEnabled: true },
-    },
-    {
-      name: 'desktop-nojs',
-      testIgnore: /access\.spec\.ts/,
-      use: { ...devices['Desktop Chrome'], launchOptions: chromium, javaScriptEnabled: false },
-    },
-    {
-      name: 'phone-js',
-      testIgnore: /access\.spec\.ts/,
-      use: {
-        viewport: { width: 390, height: 844 },
-        deviceScaleFactor: 3,
-        isMobile: true,
-        hasTouch: true,
-        launchOptions: chromium,
-        javaScriptEnabled: true,
+    ...devicesAndJs().flatMap(({ name, use }) => [
+      { name, testIgnore: /access\.spec\.ts/, grepInvert: /@destructive/, use },
+      {
+        name: `${name}-destructive`,
+        testIgnore: /access\.spec\.ts/,
+        grep: /@destructive/,
+        use: { ...use, baseURL: `http://127.0.0.1:${destructivePort}` },
       },
-    },
-    {
-      name: 'phone-nojs',
-      testIgnore: /access\.spec\.ts/,
-      use: {
-        viewport: { width: 390, height: 844 },
-        deviceScaleFactor: 3,
-        isMobile: true,
-        hasTouch: true,
-        launchOptions: chromium,
-        javaScriptEnabled: false,
-      },
-    },
+    ]),
   ],
   webServer: [
-    {
-      command: `rm -rf "${dataDir}" && exec ./target/release/gemflash`,
-      cwd: repoRoot,
-      url: `http://127.0.0.1:${port}/readyz`,
-      reuseExistingServer: false,
-      timeout: 60_000,
-      stdout: 'ignore',
-      stderr: 'pipe',
-      env: {
-        GEMFLASH_ADDR: `127.0.0.1:${port}`,
-        GEMFLASH_DATA_DIR: dataDir,
-        // Every test runs from 127.0.0.1: one client as far as the rate limit and the job cap
-        // can tell. Both have router tests of their own.
-        GEMFLASH_RATE_LIMIT_PER_MINUTE: '0',
-        GEMFLASH_MAX_JOBS_PER_CLIENT: '64',
-        // Tests make images in parallel; one client may hold all slots but one.
-        GEMFLASH_MAX_CONCURRENT_CALLS: '64',
-        LEPTOS_SITE_ROOT: 'target/site',
-        LEPTOS_ENV: 'PROD',
-        // An empty key means "no key": the suite always runs against the simulator, whatever
-        // the developer's .env says.
-        GEMINI_API_KEY: '',
-        GEMFLASH_LOG: 'warn',
-        // Aborted slow calls must not hold the server's shutdown at the end of the run.
-        GEMFLASH_SHUTDOWN_GRACE_SECS: '2',
-      },
-    },
-    {
-      command: `rm -rf "${accessDataDir}" && exec ./target/release/gemflash`,
-      cwd: repoRoot,
-      url: `http://127.0.0.1:${accessPort}/readyz`,
-      reuseExistingServer: false,
-      timeout: 60_000,
-      stdout: 'ignore',
-      stderr: 'pipe',
-      env: {
-        GEMFLASH_ADDR: `127.0.0.1:${accessPort}`,
-        GEMFLASH_DATA_DIR: accessDataDir,
-        GEMFLASH_ACCESS: 'token',
-        GEMFLASH_ACCESS_TOKENS: accessToken,
-        LEPTOS_SITE_ROOT: 'target/site',
-        LEPTOS_ENV: 'PROD',
-        GEMINI_API_KEY: '',
-        GEMFLASH_LOG: 'warn',
-        GEMFLASH_SHUTDOWN_GRACE_SECS: '2',
-      },
-    },
+    appServer(port, dataDir, unthrottled),
+    appServer(accessPort, accessDataDir, {
+      GEMFLASH_ACCESS: 'token',
+      GEMFLASH_ACCESS_TOKENS: accessToken,
+    }),
+    appServer(destructivePort, destructiveDataDir, unthrottled),
   ],
 });

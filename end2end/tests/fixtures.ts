@@ -4,6 +4,10 @@ import { test as base, expect, type Page } from '@playwright/test';
 
 type Fixtures = {
   js: boolean;
+  /** The origin of the server this test's project runs against. State-changing requests must
+   * carry it (CSRF protection), as the app's own pages do; tests that call server functions
+   * directly send it too. */
+  origin: string;
   /** Paths that answer an HTTP error on purpose in this test (e.g. a 404 test). */
   expectedErrorPaths: string[];
   guarded: Page;
@@ -12,6 +16,9 @@ type Fixtures = {
 export const test = base.extend<Fixtures>({
   js: async ({ javaScriptEnabled }, use) => {
     await use(javaScriptEnabled !== false);
+  },
+  origin: async ({ baseURL }, use) => {
+    await use(new URL(baseURL!).origin);
   },
   expectedErrorPaths: async ({}, use) => {
     await use([]);
@@ -44,10 +51,6 @@ export const test = base.extend<Fixtures>({
 });
 
 export { expect };
-
-/** The app's origin. State-changing requests must carry it (CSRF protection), as the app's own
- * pages do; tests that call server functions directly send it too. */
-export const appOrigin = `http://127.0.0.1:${process.env.GEMFLASH_E2E_PORT ?? 3100}`;
 
 /** Opens `path` and, with JavaScript on, waits until the WASM bundle has hydrated the page. */
 export async function open(page: Page, js: boolean, path: string) {

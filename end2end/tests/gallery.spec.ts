@@ -3,7 +3,7 @@
 // and open a stored image in the editor. Images are made through the server functions, each
 // test with its own search word, so tests running side by side do not see each other's.
 import type { APIRequestContext, Page } from '@playwright/test';
-import { test, expect, open, appOrigin } from './fixtures';
+import { test, expect, open } from './fixtures';
 
 const MODEL = 'gemini-3.1-flash-image';
 
@@ -11,18 +11,23 @@ function uniqueWord(): string {
   return `word${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
 }
 
-async function generate(request: APIRequestContext, prompt: string): Promise<string> {
+async function generate(request: APIRequestContext, origin: string, prompt: string): Promise<string> {
   const res = await request.post('/api/generate_image', {
-    headers: { Origin: appOrigin },
+    headers: { Origin: origin },
     data: { request: { prompt, model: MODEL, aspect_ratio: '1:1', image_size: null } },
   });
   expect(res.status(), await res.text()).toBe(200);
   return (await res.json()).id;
 }
 
-async function editStored(request: APIRequestContext, sourceId: string, prompt: string): Promise<string> {
+async function editStored(
+  request: APIRequestContext,
+  origin: string,
+  sourceId: string,
+  prompt: string,
+): Promise<string> {
   const res = await request.post('/api/edit_image', {
-    headers: { Origin: appOrigin },
+    headers: { Origin: origin },
     multipart: { prompt, model: MODEL, source_id: sourceId },
   });
   expect(res.status(), await res.text()).toBe(200);
@@ -38,9 +43,9 @@ async function documentIsMarked(page: Page): Promise<boolean> {
   return page.evaluate(() => (window as unknown as { gemflashMark?: boolean }).gemflashMark === true);
 }
 
-test('search finds an image and its page shows it', async ({ guarded: page, js, request }) => {
+test('search finds an image and its page shows it', async ({ guarded: page, js, request, origin }) => {
   const word = uniqueWord();
-  const id = await generate(request, `a ${word} lighthouse at dusk`);
+  const id = await generate(request, origin, `a ${word} lighthouse at dusk`);
   await open(page, js, '/gallery');
   await expect(page.getByTestId('gallery-grid')).toBeVisible();
   await markDocument(page);
@@ -71,11 +76,11 @@ test('a search with no match says so and offers everything', async ({ guarded: p
   await expect(page).toHaveURL('/gallery');
 });
 
-test('older and newer pages follow each other', async ({ guarded: page, js, request }) => {
+test('older and newer pages follow each other', async ({ guarded: page, js, request, origin }) => {
   const word = uniqueWord();
   // 25 images: one more than a page.
   const ids = await Promise.all(
-    Array.from({ length: 25 }, (_, i) => generate(request, `${word} number ${i}`)),
+    Array.from({ length: 25 }, (_, i) => generate(request, origin, `${word} number ${i}`)),
   );
   await open(page, js, `/gallery?q=${word}`);
   const items = page.getByTestId('gallery-item');
@@ -95,15 +100,16 @@ test('older and newer pages follow each other', async ({ guarded: page, js, requ
   expect(await items.evaluateAll((els) => els.map((e) => e.getAttribute('data-id')))).toEqual(firstPage);
 });
 
-test('an edit of an edit shows a three-step lineage, and deleting the middle leaves a gap', async ({
+test('an edit of an edit shows a three-step lineage, and deleting the middle leaves a gap', { tag: '@destructive' }, async ({
   guarded: page,
   js,
   request,
+  origin,
 }) => {
   const word = uniqueWord();
-  const root = await generate(request, `${word} a quiet harbour`);
-  const first = await editStored(request, root, `${word} add a red boat`);
-  const second = await editStored(request, first, `${word} make the sky stormy`);
+  const root = await generate(request, origin, `${word} a quiet harbour`);
+  const first = await editStored(request, origin, root, `${word} add a red boat`);
+  const second = await editStored(request, origin, first, `${word} make the sky stormy`);
 
   await open(page, js, `/gallery/${second}`);
   const chain = page.getByTestId('lineage-chain').getByTestId('lineage-link');
@@ -131,8 +137,8 @@ test('an edit of an edit shows a three-step lineage, and deleting the middle lea
   await expect(page.getByTestId('lineage-chain').getByTestId('lineage-link')).toHaveCount(0);
 });
 
-test('a request from another site changes nothing', async ({ request }) => {
-  const id = await generate(request, `${uniqueWord()} kept`);
+test('a request from another site changes nothing', async ({ request, origin }) => {
+  const id = await generate(request, origin, `${uniqueWord()} kept`);
   const res = await request.post('/api/delete_image', {
     headers: { Origin: 'https://evil.example' },
     form: { id },
@@ -149,9 +155,9 @@ test('an unknown image gets a designed page', async ({ guarded: page, js, expect
   await expect(page.getByTestId('image-not-found')).toBeVisible();
 });
 
-test('Edit opens the editor with the stored image as its source', async ({ guarded: page, js, request }) => {
+test('Edit opens the editor with the stored image as its source', async ({ guarded: page, js, request, origin }) => {
   test.skip(!js, 'the editor needs JavaScript');
-  const id = await generate(request, `${uniqueWord()} a snowy owl`);
+  const id = await generate(request, origin, `${uniqueWord()} a snowy owl`);
   await open(page, js, `/gallery/${id}`);
   await page.getByTestId('detail-edit').click();
   await expect(page).toHaveURL(`/editor?source=${id}`);

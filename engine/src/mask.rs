@@ -21,24 +21,8 @@ pub struct Mask {
     bounds: Rect,
 }
 
-/// A rectangle in pixels: `x0..x1` × `y0..y1`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rect {
-    pub x0: u32,
-    pub y0: u32,
-    pub x1: u32,
-    pub y1: u32,
-}
-
-impl Rect {
-    pub fn width(&self) -> u32 {
-        self.x1 - self.x0
-    }
-
-    pub fn height(&self) -> u32 {
-        self.y1 - self.y0
-    }
-}
+/// A rectangle in pixels: `x0..x1` × `y0..y1` (the `mask` crate's, shared with the editor).
+pub use mask::Rect;
 
 /// Blend weights over the painted box: 0 keeps the source exactly, 255 takes the generated
 /// pixel. Everything outside the box weighs 0.
@@ -132,48 +116,17 @@ impl Mask {
         self.painted.get_pixel(x, y).0[0] != 0
     }
 
-    /// Blend weights with an inward feather `feather` pixels wide.
-    /// Zero wherever the mask is not painted.
-    ///
-    /// Memory: the weights (one byte a pixel of the box) and, while they are made, a distance
-    /// of two bytes a pixel of the box. A mask painted over the whole image has no edge to
-    /// feather from (the image's border is not one): its weights are full at once.
+    /// Blend weights with an inward feather `feather` pixels wide: zero wherever the mask is
+    /// not painted. The feather is `mask::feather`'s, the same the editor previews.
     pub fn weights(&self, feather: u32) -> Weights {
-        let b = self.bounds;
         let (w, h) = self.dimensions();
-        let whole = b.x0 == 0 && b.y0 == 0 && b.x1 == w && b.y1 == h;
-        if feather == 0 || (whole && self.painted.as_raw().iter().all(|&v| v != 0)) {
-            return Weights {
-                bounds: b,
-                map: image::imageops::crop_imm(&self.painted, b.x0, b.y0, b.width(), b.height())
-                    .to_image(),
-            };
+        let map = mask::feather::weights(self.painted.as_raw(), w, h, self.bounds, feather);
+        let map = GrayImage::from_raw(self.bounds.width(), self.bounds.height(), map)
+            .unwrap_or_else(|| GrayImage::new(self.bounds.width(), self.bounds.height()));
+        Weights {
+            bounds: self.bounds,
+            map,
         }
-        // One unpainted pixel around the box (where the image has one) is all the distance
-        // transform needs to see: every unpainted pixel outside it is farther away.
-        let around = Rect {
-            x0: b.x0.saturating_sub(1),
-            y0: b.y0.saturating_sub(1),
-            x1: (b.x1 + 1).min(w),
-            y1: (b.y1 + 1).min(h),
-        };
-        let distance = inside_distance(&self.painted, around, feather);
-        // Distances are in thirds of a pixel (chamfer 3-4) and capped, so a table covers them
-        // all: a smoothstep ramp (no visible kink at either end) reaching full at `feather`.
-        let full = 3 * feather;
-        let ramp: Vec<u8> = (0..=full + 3)
-            .map(|d| {
-                let t = (f64::from(d) / f64::from(full)).min(1.0);
-                (t * t * (3.0 - 2.0 * t) * 255.0).round() as u8
-            })
-            .collect();
-        let (dx, dy) = (b.x0 - around.x0, b.y0 - around.y0);
-        let rw = around.width();
-        let map = GrayImage::from_fn(b.width(), b.height(), |x, y| {
-            let d = distance[((y + dy) * rw + x + dx) as usize];
-            Luma([ramp[usize::from(d).min(ramp.len() - 1)]])
-        });
-        Weights { bounds: b, map }
     }
 }
 
@@ -214,96 +167,7 @@ fn binarize(img: DynamicImage) -> GrayImage {
 
 /// The box around the non-zero pixels, or `None` when there are none.
 fn painted_bounds(painted: &GrayImage) -> Option<Rect> {
-    let w = painted.width() as usize;
-    let mut bounds: Option<Rect> = None;
-    for (y, row) in painted.as_raw().chunks_exact(w.max(1)).enumerate() {
-        let Some(first) = row.iter().position(|&v| v != 0) else {
-            continue;
-        };
-        let last = row.iter().rposition(|&v| v != 0).unwrap_or(first);
-        let (y, first, last) = (y as u32, first as u32, last as u32 + 1);
-        bounds = Some(match bounds {
-            None => Rect {
-                x0: first,
-                y0: y,
-                x1: last,
-                y1: y + 1,
-            },
-            Some(r) => Rect {
-                x0: r.x0.min(first),
-                y0: r.y0,
-                x1: r.x1.max(last),
-                y1: y + 1,
-            },
-        });
-    }
-    bounds
-}
-
-/// For each pixel of `window` (a rectangle of `painted`), how far inside the painted region it
-/// lies, in thirds of a pixel (a two-pass 3-4 chamfer transform), capped just past
-/// `3 * cap`; unpainted pixels are 0. The window is read in place, not copied, and the
-/// distances fit two bytes (`cap` is at most 256).
-fn inside_distance(painted: &GrayImage, window: Rect, cap: u32) -> Vec<u16> {
-    let (wu, hu) = (window.width() as usize, window.height() as usize);
-    let limit = u16::try_from(3 * (cap + 1)).unwrap_or(u16::MAX - 8);
-    let stride = painted.width() as usize;
-    let raw = painted.as_raw();
-    let mut d: Vec<u16> = Vec::with_capacity(wu * hu);
-    for y in 0..hu {
-        let start = (window.y0 as usize + y) * stride + window.x0 as usize;
-        d.extend(
-            raw[start..start + wu]
-                .iter()
-                .map(|&p| if p == 0 { 0 } else { limit }),
-        );
-    }
-    let at = |x: usize, y: usize| y * wu + x;
-    for y in 0..hu {
-        for x in 0..wu {
-            let i = at(x, y);
-            if d[i] == 0 {
-                continue;
-            }
-            let mut best = d[i];
-            if x > 0 {
-                best = best.min(d[at(x - 1, y)] + 3);
-            }
-            if y > 0 {
-                best = best.min(d[at(x, y - 1)] + 3);
-                if x > 0 {
-                    best = best.min(d[at(x - 1, y - 1)] + 4);
-                }
-                if x + 1 < wu {
-                    best = best.min(d[at(x + 1, y - 1)] + 4);
-                }
-            }
-            d[i] = best;
-        }
-    }
-    for y in (0..hu).rev() {
-        for x in (0..wu).rev() {
-            let i = at(x, y);
-            if d[i] == 0 {
-                continue;
-            }
-            let mut best = d[i];
-            if x + 1 < wu {
-                best = best.min(d[at(x + 1, y)] + 3);
-            }
-            if y + 1 < hu {
-                best = best.min(d[at(x, y + 1)] + 3);
-                if x + 1 < wu {
-                    best = best.min(d[at(x + 1, y + 1)] + 4);
-                }
-                if x > 0 {
-                    best = best.min(d[at(x - 1, y + 1)] + 4);
-                }
-            }
-            d[i] = best;
-        }
-    }
-    d
+    mask::bounds_of(painted.as_raw(), painted.width())
 }
 
 #[cfg(test)]
