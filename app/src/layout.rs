@@ -8,21 +8,22 @@ use protocol::{ServerInfo, Upstream};
 use crate::server_info::use_server_info;
 
 /// The top bar: the brand and the main navigation. Links are plain `<a>` elements, so they
-/// work with JavaScript off; `A` marks the current page with `aria-current`.
+/// work with JavaScript off; `A` marks the current page (exactly that page: not the home link
+/// everywhere, not Gallery on an image's page) with `aria-current`.
 #[component]
 pub fn Header() -> impl IntoView {
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="topbar">
-            <A href="/" attr:class="brand">
+            <A href="/" exact=true attr:class="brand">
                 <svg class="brand-mark" viewBox="0 0 32 32" aria-hidden="true">
                     <path d="M16 2 L19.5 12.5 L30 16 L19.5 19.5 L16 30 L12.5 19.5 L2 16 L12.5 12.5 Z" />
                 </svg>
                 <span class="brand-name">"GemFlash"</span>
             </A>
             <nav class="nav" aria-label="Main">
-                <A href="/editor" attr:class="nav-link">"Editor"</A>
-                <A href="/gallery" attr:class="nav-link">"Gallery"</A>
+                <A href="/editor" exact=true attr:class="nav-link">"Editor"</A>
+                <A href="/gallery" exact=true attr:class="nav-link">"Gallery"</A>
             </nav>
         </header>
     }

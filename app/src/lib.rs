@@ -5,6 +5,10 @@
 //! page in the browser. Server-only code sits behind `#[cfg(feature = "ssr")]`, so nothing of it
 //! reaches the browser bundle.
 
+// The editor's view is one deeply nested type (every element and attribute is a type
+// parameter); the WASM release build needs more than the default 128 levels to lay it out.
+#![recursion_limit = "256"]
+
 pub mod error;
 pub mod gallery_api;
 pub mod images_api;

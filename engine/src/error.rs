@@ -1,21 +1,24 @@
-//! What can be wrong with what a user sends, each with a sentence that says what to do.
+//! What can be wrong with what a user sends, each with a sentence that says what to do (the
+//! sentences the editor shares are in `protocol::refusal`).
+
+use protocol::refusal;
 
 /// A refused input. Messages name what was found and what is accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InputError {
-    #[error("This file is {found}, which GemFlash cannot edit. Use a PNG, JPEG or WebP image.")]
+    #[error("{}", refusal::unsupported_format(found))]
     UnsupportedFormat { found: &'static str },
 
-    #[error("This file is not an image GemFlash recognises. Use a PNG, JPEG or WebP image.")]
+    #[error("{}", refusal::NOT_AN_IMAGE)]
     NotAnImage,
 
-    #[error("This image is {} MB; the limit is {} MB per image. Use a smaller or more compressed file.", mb(*bytes), mb(*limit))]
+    #[error("{}", refusal::too_many_bytes(*bytes as u64, *limit as u64))]
     TooManyBytes { bytes: usize, limit: usize },
 
     #[error("These images add up to {} MB; the limit is {} MB per request. Send fewer or smaller images.", mb(*bytes), mb(*limit))]
     RequestTooLarge { bytes: usize, limit: usize },
 
-    #[error("This image is {width}×{height} pixels; the limit is {} megapixels. Scale it down first.", *limit / 1_000_000)]
+    #[error("{}", refusal::too_many_pixels(*width, *height, *limit))]
     TooManyPixels { width: u32, height: u32, limit: u64 },
 
     #[error("These images add up to {} megapixels; the limit is {} megapixels per request. Send fewer or smaller images.", mp(*pixels), mp(*limit))]
@@ -28,7 +31,7 @@ pub enum InputError {
         model: String,
     },
 
-    #[error("This image could not be read ({detail}). It may be damaged; try exporting it again.")]
+    #[error("{}", refusal::corrupt(detail))]
     Corrupt { detail: String },
 
     #[error("The mask must be a PNG.")]
@@ -56,5 +59,5 @@ fn mp(pixels: u64) -> String {
 }
 
 fn mb(bytes: usize) -> String {
-    format!("{:.1}", bytes as f64 / 1_048_576.0)
+    refusal::mb(bytes as u64)
 }

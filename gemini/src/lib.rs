@@ -17,10 +17,12 @@ mod error;
 mod generation;
 mod retry;
 pub mod scrub;
-pub mod sniff;
 mod sse;
 mod usage;
 pub mod wire;
+
+/// Image formats by magic bytes: one sniffer for uploads, answers and the browser.
+pub use protocol::sniff;
 
 pub use client::{CallLimits, Client, ClientConfig};
 pub use error::{Denial, GeminiError};

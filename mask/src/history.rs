@@ -174,9 +174,11 @@ mod tests {
         history.undo(&mut mask);
         assert!(history.can_redo());
         // (The mask is inverted here: the corner is painted, and the eraser changes it.)
-        assert!(history
-            .apply(&mut mask, |m| m.stroke(&[(1.0, 1.0)], 1.0, false))
-            .is_some());
+        assert!(
+            history
+                .apply(&mut mask, |m| m.stroke(&[(1.0, 1.0)], 1.0, false))
+                .is_some()
+        );
         assert!(!history.can_redo());
     }
 

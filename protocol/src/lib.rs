@@ -8,7 +8,9 @@ mod error;
 mod gallery;
 mod image;
 pub mod limits;
+pub mod refusal;
 mod server_info;
+pub mod sniff;
 
 pub use error::{ErrorKind, UserError};
 pub use gallery::{

@@ -51,6 +51,9 @@ pub struct ServerInfo {
     /// The input limits in force.
     #[serde(default)]
     pub limits: Limits,
+    /// How far inside a mask's edge an edit fades in, in pixels (the editor previews it).
+    #[serde(default)]
+    pub feather_px: u32,
     /// How full the image store is, when the server says.
     #[serde(default)]
     pub storage: Option<StorageInfo>,
@@ -104,6 +107,7 @@ mod tests {
             default_model: "gemini-3.1-flash-image".into(),
             sign_in: false,
             limits: Limits::default(),
+            feather_px: 8,
             storage: None,
         }
     }

@@ -114,6 +114,7 @@ fn server_info(config: &Config) -> ServerInfo {
             max_request_pixels: config.images.max_request_pixels,
             ..Limits::default()
         },
+        feather_px: config.images.feather_px,
         storage: None,
     }
 }

@@ -4,10 +4,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{
-    components::{A, Form},
-    hooks::use_query_map,
-};
+use leptos_router::{components::Form, hooks::use_query_map};
 use protocol::{GalleryItem, GalleryPage as Page, GalleryQuery, ModelInfo, format_utc};
 
 use crate::error::AppError;
@@ -99,7 +96,7 @@ fn SearchForm(query: GalleryQuery, models: Vec<ModelInfo>) -> impl IntoView {
             </label>
             <div class="actions">
                 <button type="submit" class="button button-primary" data-testid="search-submit">"Search"</button>
-                {filtered.then(|| view! { <A href="/gallery" attr:class="button" attr:data-testid="search-clear">"Clear"</A> })}
+                {filtered.then(|| view! { <a href="/gallery" class="button" data-testid="search-clear">"Clear"</a> })}
             </div>
         </Form>
     }
@@ -115,7 +112,7 @@ fn Listing(listing: Page, query: GalleryQuery, models: Vec<ModelInfo>) -> impl I
                 <section class="empty-state" data-testid="gallery-no-match">
                     <h2>"Nothing matches"</h2>
                     <p class="muted">"No image fits this search. Try fewer words or wider dates."</p>
-                    <div class="actions"><A href="/gallery" attr:class="button">"Show everything"</A></div>
+                    <div class="actions"><a href="/gallery" class="button">"Show everything"</a></div>
                 </section>
             }
             .into_any()
@@ -125,7 +122,7 @@ fn Listing(listing: Page, query: GalleryQuery, models: Vec<ModelInfo>) -> impl I
                     <h2>"No images yet"</h2>
                     <p class="muted">"Images you create in the editor will appear here."</p>
                     <div class="actions">
-                        <A href="/editor" attr:class="button button-primary">"Open the editor"</A>
+                        <a href="/editor" class="button button-primary">"Open the editor"</a>
                     </div>
                 </section>
             }
@@ -148,8 +145,8 @@ fn Listing(listing: Page, query: GalleryQuery, models: Vec<ModelInfo>) -> impl I
         view! {
             <ul class="gallery-grid" data-testid="gallery-grid">{tiles}</ul>
             <nav class="pager" aria-label="Gallery pages">
-                {newer.map(|href| view! { <A href=href attr:class="button" attr:rel="prev" attr:data-testid="page-newer">"← Newer"</A> })}
-                {older.map(|href| view! { <A href=href attr:class="button" attr:rel="next" attr:data-testid="page-older">"Older →"</A> })}
+                {newer.map(|href| view! { <a href=href class="button" rel="prev" data-testid="page-newer">"← Newer"</a> })}
+                {older.map(|href| view! { <a href=href class="button" rel="next" data-testid="page-older">"Older →"</a> })}
             </nav>
         }
         .into_any()
@@ -172,12 +169,12 @@ fn tile(item: GalleryItem, model_label: String) -> impl IntoView + use<> {
     };
     view! {
         <li class="tile">
-            <A href=href attr:class="tile-link" attr:data-testid="gallery-item" attr:data-id=id>
+            <a href=href class="tile-link" data-testid="gallery-item" data-id=id>
                 <img src=thumb alt=alt width=w height=h loading="lazy" decoding="async" />
                 <span class="tile-kind">{kind}</span>
                 <span class="tile-prompt">{prompt}</span>
                 <span class="tile-meta">{meta}</span>
-            </A>
+            </a>
         </li>
     }
 }
@@ -201,7 +198,7 @@ pub(crate) fn load_error(e: &AppError) -> impl IntoView + use<> {
         <section class="empty-state" role="alert" data-testid="gallery-error">
             <h2>"The gallery could not be loaded"</h2>
             <p class="muted">{e.message().to_owned()}</p>
-            <div class="actions"><A href="/gallery" attr:class="button">"Try again"</A></div>
+            <div class="actions"><a href="/gallery" class="button">"Try again"</a></div>
         </section>
     }
 }

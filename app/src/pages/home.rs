@@ -6,7 +6,6 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
 use protocol::{ModelInfo, ServerInfo, StorageInfo, Upstream};
 
 use crate::server_info::{GetServerInfo, use_server_info};
@@ -21,8 +20,8 @@ pub fn HomePage() -> impl IntoView {
                 "Generate from text, or bring your own images, paint a mask and describe the change. GemFlash composites the result through your mask, so every pixel outside it stays exactly as it was."
             </p>
             <div class="actions">
-                <A href="/editor" attr:class="button button-primary">"Open the editor"</A>
-                <A href="/gallery" attr:class="button">"Browse the gallery"</A>
+                <a href="/editor" class="button button-primary">"Open the editor"</a>
+                <a href="/gallery" class="button">"Browse the gallery"</a>
             </div>
         </section>
         <ServerStatus />

@@ -56,7 +56,7 @@ fn Detail(
 
     view! {
         <Title text=format!("Image · {}", short(&image.prompt, 40)) />
-        <nav class="crumbs"><A href="/gallery">"← Gallery"</A></nav>
+        <nav class="crumbs"><A href="/gallery" exact=true>"← Gallery"</A></nav>
         <article class="detail" data-testid="image-detail" data-id=data_id>
             <figure class="detail-figure">
                 <img src=image.url() alt=image.prompt.clone() width=image.width height=image.height data-testid="detail-image" />
@@ -68,21 +68,36 @@ fn Detail(
                 </dl>
                 <div class="actions">
                     <a class="button button-small" href=image.download_url() download="" data-testid="detail-download">"Download"</a>
-                    <A href=edit_href attr:class="button button-small button-primary" attr:data-testid="detail-edit">"Edit"</A>
-                    <A href=confirm_href attr:class="button button-small button-danger" attr:data-testid="detail-delete">"Delete"</A>
+                    <a href=edit_href class="button button-small button-primary" data-testid="detail-edit">"Edit"</a>
+                    <a href=confirm_href class="button button-small button-danger" data-testid="detail-delete">"Delete"</a>
                 </div>
                 {move || confirming().then(|| {
                     let id = id.clone();
                     let keep_href = keep_href.clone();
+                    // The question takes focus on its safe answer; Escape answers it.
+                    let keep = NodeRef::<leptos::html::A>::new();
+                    Effect::new(move |_| {
+                        if let Some(link) = keep.get() {
+                            let _ = link.focus();
+                        }
+                    });
+                    let navigate = leptos_router::hooks::use_navigate();
+                    let back = keep_href.clone();
+                    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+                        if ev.key() == "Escape" {
+                            ev.prevent_default();
+                            navigate(&back, Default::default());
+                        }
+                    };
                     view! {
-                        <div class="notice notice-error confirm" role="alertdialog" aria-labelledby="confirm-title" data-testid="confirm-delete">
+                        <div class="notice notice-error confirm" role="alertdialog" aria-labelledby="confirm-title" aria-describedby="confirm-text" data-testid="confirm-delete" on:keydown=on_key>
                             <strong id="confirm-title">"Delete this image?"</strong>
-                            <p>"The image and its file are removed for good. Edits made from it stay, and their lineage shows the gap."</p>
+                            <p id="confirm-text">"The image and its file are removed for good. Edits made from it stay, and their lineage shows the gap."</p>
                             <ActionForm action=delete>
                                 <input type="hidden" name="id" value=id />
                                 <div class="actions">
                                     <button type="submit" class="button button-small button-danger" data-testid="confirm-delete-submit">"Delete for good"</button>
-                                    <A href=keep_href attr:class="button button-small">"Keep it"</A>
+                                    <a href=keep_href class="button button-small" node_ref=keep data-testid="confirm-delete-keep">"Keep it"</a>
                                 </div>
                             </ActionForm>
                             {move || delete.value().get().and_then(Result::err).map(|e| view! {
@@ -155,13 +170,13 @@ fn lineage_link(item: GalleryItem, model: String) -> impl IntoView + use<> {
         format_utc(item.created_ms)
     );
     view! {
-        <A href=href attr:class="lineage-link" attr:data-testid="lineage-link" attr:data-id=id>
+        <a href=href class="lineage-link" data-testid="lineage-link" data-id=id>
             <img class="lineage-thumb" src=thumb alt="" width=w height=h loading="lazy" />
             <span>
                 <span class="lineage-prompt">{prompt}</span>
                 <span class="muted small">{meta}</span>
             </span>
-        </A>
+        </a>
     }
 }
 
@@ -214,7 +229,7 @@ fn missing() -> impl IntoView {
             <p class="empty-code" aria-hidden="true">"404"</p>
             <h1>"This image is not in the gallery"</h1>
             <p class="muted">"It may have been deleted, or the address is mistyped."</p>
-            <div class="actions"><A href="/gallery" attr:class="button button-primary">"Open the gallery"</A></div>
+            <div class="actions"><a href="/gallery" class="button button-primary">"Open the gallery"</a></div>
         </section>
     }
 }

@@ -2,7 +2,6 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
 
 #[component]
 pub fn NotFoundPage() -> impl IntoView {
@@ -15,8 +14,8 @@ pub fn NotFoundPage() -> impl IntoView {
             <h1>"This page does not exist"</h1>
             <p class="muted">"The address may be mistyped, or the page has moved."</p>
             <div class="actions">
-                <A href="/" attr:class="button button-primary">"Go to the start page"</A>
-                <A href="/gallery" attr:class="button">"Open the gallery"</A>
+                <a href="/" class="button button-primary">"Go to the start page"</a>
+                <a href="/gallery" class="button">"Open the gallery"</a>
             </div>
         </section>
     }

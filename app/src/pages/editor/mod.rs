@@ -1,31 +1,47 @@
 //! The editor: generate an image from text, or edit images through a painted mask.
 //!
-//! Everything interactive runs in the browser (WASM): sources are previewed at once from local
-//! object URLs, the mask is painted on a canvas at display size and exported at the source's
-//! size, and the request goes to the `generate_image` / `edit_image` server functions. With
-//! JavaScript off the page says the editor needs it and points to the gallery.
+//! The page is server-rendered like every other (with JavaScript off it says the editor needs
+//! it); once hydrated, everything interactive runs in the browser. The modules, by what they
+//! own:
+//!
+//! - [`sources`]: the images being edited: picked, dropped or pasted files (checked as they
+//!   arrive, with the server's own words and limits) and stored images; which one is edited
+//!   (the rest are references); their order.
+//! - [`stage`]: the canvas: the image and its mask under a zoom and pan ([`view`]), painting
+//!   with the brush, eraser, rectangle and lasso at the image's own pixels, the brush cursor,
+//!   touch pinch and pan, a keyboard rectangle, the before/after comparison.
+//! - [`toolbar`]: the tools, undo and redo, zoom, the feather preview, mask import and export,
+//!   the keyboard shortcuts and their sheet.
+//! - [`send`]: the requests (the mask exported at the source's size), Cancel, the answer.
+//! - [`local`]: the browser objects of one page (files, decoded images, masks with their undo
+//!   history), owned by the page and dropped with it.
+//!
+//! The masks are `mask::Bitmap`s at each source's own size, so what is exported is exactly
+//! what was painted; the history keeps each change's rectangle, run-length encoded.
 
-mod browser;
-mod mask_canvas;
+mod local;
+mod mask_file;
+mod result;
+mod send;
+mod sources;
+mod stage;
+mod tool;
+mod toolbar;
+mod view;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-use protocol::{ErrorKind, ImageResult, ModelInfo, UserError};
+use protocol::{ErrorKind, ImageResult, ModelInfo, UserError, limits::Limits};
 
 use crate::server_info::use_server_info;
-use mask_canvas::{MaskCanvas, MaskTool};
-
-/// An image to edit: a local upload (its file stays in the browser until sent) or a stored
-/// image (sent by id).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Source {
-    pub key: u32,
-    pub name: String,
-    /// Where the preview loads from: an object URL or `/images/{id}`.
-    pub url: String,
-    pub stored_id: Option<String>,
-}
+use local::Local;
+use result::ResultPanel;
+use sources::{Source, SourcePicker};
+use stage::Stage;
+use tool::Tool;
+use toolbar::{Shortcuts, Toolbar};
+use view::View;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -33,21 +49,61 @@ enum Mode {
     Edit,
 }
 
-/// The editor's shared state.
+/// The editor's shared state: signals for what the page shows, and the page's browser objects.
 #[derive(Clone, Copy)]
 pub(crate) struct EditorState {
     pub sources: RwSignal<Vec<Source>>,
+    /// The source being edited (its mask is painted; the others are references).
+    pub active: RwSignal<Option<u32>>,
     pub error: RwSignal<Option<UserError>>,
-    pub result: RwSignal<Option<(ImageResult, Option<String>)>>,
+    pub result: RwSignal<Option<Outcome>>,
     pub busy: RwSignal<bool>,
+    /// Seconds the current request has run, for the visible counter.
     pub elapsed: RwSignal<u32>,
-    pub tool: RwSignal<MaskTool>,
+    pub tool: RwSignal<Tool>,
+    /// The brush's diameter, in image pixels.
     pub brush: RwSignal<u32>,
-    pub painted: RwSignal<bool>,
+    pub view: RwSignal<View>,
+    /// Bumped on every change to a mask: what reads it redraws.
+    pub mask_version: RwSignal<u64>,
+    /// Whether the stage shows how the edit fades in at the mask's edge.
+    pub feather_preview: RwSignal<bool>,
+    /// The feather the server applies, in pixels.
+    pub feather_px: u32,
     /// How many images the chosen model takes.
-    pub max_images: RwSignal<usize>,
+    pub max_images: Signal<usize>,
     /// Why some picked, dropped or pasted files were not added.
     pub sources_notice: RwSignal<Option<String>>,
+    /// What a screen reader is told: a change, once, not a ticking counter.
+    pub announce: RwSignal<String>,
+    pub shortcuts_open: RwSignal<bool>,
+    /// Where the result is shown against the source on the stage: 0 all before, 1 all after.
+    pub compare: RwSignal<f64>,
+    pub limits: Limits,
+    pub stage: NodeRef<leptos::html::Canvas>,
+    pub local: StoredValue<Local, LocalStorage>,
+}
+
+/// A finished request: the stored result, and the source it was made from (for comparing).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Outcome {
+    pub result: ImageResult,
+    /// The edited source's key and preview, for an edit.
+    pub before: Option<(u32, String)>,
+}
+
+impl EditorState {
+    /// Says something to screen readers (a polite live region), once.
+    pub fn say(&self, text: impl Into<String>) {
+        self.announce.set(text.into());
+    }
+
+    /// The source being edited, if it is ready.
+    pub fn active_source(&self) -> Option<Source> {
+        let key = self.active.get()?;
+        self.sources
+            .with(|all| all.iter().find(|s| s.key == key).cloned())
+    }
 }
 
 #[component]
@@ -56,30 +112,6 @@ pub fn EditorPage() -> impl IntoView {
     let stored = use_query_map()
         .with_untracked(|q| q.get("source"))
         .filter(|id| protocol::is_image_id(id));
-    let initial: Vec<Source> = stored
-        .into_iter()
-        .map(|id| Source {
-            key: 0,
-            name: format!("gemflash-{id}"),
-            url: format!("/images/{id}"),
-            stored_id: Some(id),
-        })
-        .collect();
-    let state = EditorState {
-        sources: RwSignal::new(initial),
-        error: RwSignal::new(None),
-        result: RwSignal::new(None),
-        busy: RwSignal::new(false),
-        elapsed: RwSignal::new(0),
-        tool: RwSignal::new(MaskTool::Brush),
-        brush: RwSignal::new(40),
-        painted: RwSignal::new(false),
-        max_images: RwSignal::new(1),
-        sources_notice: RwSignal::new(None),
-    };
-    provide_context(state);
-    browser::listen_for_drops_and_pastes(state);
-
     let info = use_server_info();
     view! {
         <Title text="Editor" />
@@ -92,50 +124,131 @@ pub fn EditorPage() -> impl IntoView {
         <noscript>
             <section class="empty-state" data-testid="editor-needs-js">
                 <h2>"The editor needs JavaScript"</h2>
-                <p class="muted">"Painting a mask and uploading images happen in your browser. Turn JavaScript on, or browse what has been made."</p>
-                <div class="actions"><a class="button" href="/gallery">"Open the gallery"</a></div>
+                <p class="muted">
+                    "Painting a mask and uploading images happen in your browser. Turn JavaScript on, or browse what has been made."
+                </p>
+                <div class="actions">
+                    <a class="button" href="/gallery">
+                        "Open the gallery"
+                    </a>
+                </div>
             </section>
         </noscript>
         <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                let models = info.get().await.map(|i| (i.models, i.default_model)).ok();
-                models.map(|(models, default)| view! { <Editor models default_model=default /> })
-            })}
+            {move || {
+                let stored = stored.clone();
+                Suspend::new(async move {
+                    info.get()
+                        .await
+                        .ok()
+                        .map(|info| {
+                            let stored = stored.clone();
+                            view! {
+                                <InBrowser>
+                                    <Editor
+                                        models=info.models.clone()
+                                        default_model=info.default_model.clone()
+                                        limits=info.limits
+                                        feather_px=info.feather_px
+                                        stored=stored.clone()
+                                    />
+                                </InBrowser>
+                            }
+                        })
+                })
+            }}
         </Suspense>
     }
 }
 
+/// Its children, made in the browser once the page has hydrated, and never on the server.
+///
+/// The editor holds browser objects (files, decoded images, canvases) that only exist in the
+/// page, in a store that must be dropped on the thread that made it; a server render would
+/// make it on one of the server's threads and drop it on another. The server sends the page
+/// without the editor (with JavaScript off, the `<noscript>` note says why), hydration finds
+/// the same empty place, and an effect (effects only run in the browser) fills it.
 #[component]
-fn Editor(models: Vec<ModelInfo>, default_model: String) -> impl IntoView {
-    let state = expect_context::<EditorState>();
+fn InBrowser(children: ChildrenFn) -> impl IntoView {
+    let mounted = RwSignal::new(false);
+    Effect::new(move |_| mounted.set(true));
+    move || mounted.get().then(|| children())
+}
+
+#[component]
+fn Editor(
+    models: Vec<ModelInfo>,
+    default_model: String,
+    limits: Limits,
+    feather_px: u32,
+    stored: Option<String>,
+) -> impl IntoView {
     let models = StoredValue::new(models);
     let model = RwSignal::new(default_model);
     let prompt = RwSignal::new(String::new());
     let ratio = RwSignal::new("1:1".to_owned());
     let size = RwSignal::new(String::new());
-    let current = move || {
+    let current = Memo::new(move |_| {
         let id = model.get();
         models.with_value(|all| all.iter().find(|m| m.id == id).cloned())
+    });
+    let max_images =
+        Signal::derive(move || current.get().map_or(1, |m| usize::from(m.max_input_images)));
+    let local = StoredValue::new_local(Local::default());
+    let state = EditorState {
+        sources: RwSignal::new(Vec::new()),
+        active: RwSignal::new(None),
+        error: RwSignal::new(None),
+        result: RwSignal::new(None),
+        busy: RwSignal::new(false),
+        elapsed: RwSignal::new(0),
+        tool: RwSignal::new(Tool::Brush),
+        brush: RwSignal::new(40),
+        view: RwSignal::new(View {
+            zoom: 1.0,
+            x: 0.0,
+            y: 0.0,
+        }),
+        mask_version: RwSignal::new(0),
+        feather_preview: RwSignal::new(false),
+        feather_px,
+        max_images,
+        sources_notice: RwSignal::new(None),
+        announce: RwSignal::new(String::new()),
+        shortcuts_open: RwSignal::new(false),
+        compare: RwSignal::new(1.0),
+        limits,
+        stage: NodeRef::new(),
+        local,
     };
+    provide_context(state);
+    if let Some(id) = stored {
+        sources::add_stored(state, &id);
+    }
+    sources::listen_for_drops_and_pastes(state);
     let mode = move || {
-        if state.sources.with(Vec::is_empty) {
-            Mode::Generate
-        } else {
+        if state.sources.with(|s| s.iter().any(Source::is_ready)) {
             Mode::Edit
+        } else {
+            Mode::Generate
         }
     };
-    let max_images = move || current().map_or(1, |m| usize::from(m.max_input_images));
-    Effect::new(move |_| state.max_images.set(max_images()));
-    let too_many = move || state.sources.with(Vec::len) > state.max_images.get();
-
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    let too_many = move || {
+        state
+            .sources
+            .with(|s| s.iter().filter(|s| s.is_ready()).count())
+            > max_images.get()
+    };
+    let submit = move || {
+        if state.busy.get_untracked() || too_many() {
+            return;
+        }
         let text = prompt.get_untracked();
         let chosen = model.get_untracked();
         match mode() {
             Mode::Generate => {
                 let size = size.get_untracked();
-                browser::generate(
+                send::generate(
                     state,
                     text,
                     chosen,
@@ -143,209 +256,216 @@ fn Editor(models: Vec<ModelInfo>, default_model: String) -> impl IntoView {
                     (!size.is_empty()).then_some(size),
                 );
             }
-            Mode::Edit => browser::edit(state, text, chosen),
+            Mode::Edit => send::edit(state, text, chosen),
         }
     };
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        submit();
+    };
+    toolbar::listen_for_shortcuts(state, submit);
 
     view! {
         <div class="editor" data-testid="editor">
             <section class="card editor-panel">
                 <SourcePicker />
-                {move || (mode() == Mode::Edit).then(|| view! { <MaskCanvas /> })}
-                <form class="prompt-form" on:submit=submit>
+                {move || {
+                    (mode() == Mode::Edit)
+                        .then(|| {
+                            view! {
+                                <Toolbar />
+                                <Stage />
+                            }
+                        })
+                }}
+                <form class="prompt-form" on:submit=on_submit>
                     <label class="field">
-                        <span>{move || if mode() == Mode::Edit { "What should change" } else { "Describe the image" }}</span>
+                        <span>
+                            {move || {
+                                if mode() == Mode::Edit { "What should change" } else { "Describe the image" }
+                            }}
+                        </span>
                         <textarea
                             name="prompt"
                             rows="3"
                             required
                             maxlength=protocol::MAX_PROMPT_CHARS
-                            placeholder=move || if mode() == Mode::Edit { "e.g. put a wizard hat on the cat" } else { "e.g. a lighthouse at dusk, watercolour" }
+                            placeholder=move || {
+                                if mode() == Mode::Edit {
+                                    "e.g. put a wizard hat on the cat"
+                                } else {
+                                    "e.g. a lighthouse at dusk, watercolour"
+                                }
+                            }
                             prop:value=move || prompt.get()
                             on:input=move |ev| prompt.set(event_target_value(&ev))
+                            aria-keyshortcuts="Control+Enter"
                             data-testid="prompt"
                         ></textarea>
                     </label>
                     <div class="field-row">
                         <label class="field">
                             <span>"Model"</span>
-                            <select name="model" data-testid="model" on:change=move |ev| { model.set(event_target_value(&ev)); size.set(String::new()); }>
-                                {models.get_value().into_iter().map(|m| {
-                                    let selected = m.id == model.get_untracked();
-                                    view! { <option value=m.id.clone() selected=selected>{format!("{} · ≈ ${:.3}", m.label, m.usd_per_image)}</option> }
-                                }).collect_view()}
+                            <select
+                                name="model"
+                                data-testid="model"
+                                on:change=move |ev| {
+                                    model.set(event_target_value(&ev));
+                                    size.set(String::new());
+                                }
+                            >
+                                {models
+                                    .get_value()
+                                    .into_iter()
+                                    .map(|m| {
+                                        let selected = m.id == model.get_untracked();
+                                        view! {
+                                            <option value=m.id.clone() selected=selected>
+                                                {format!("{} · ≈ ${:.3}", m.label, m.usd_per_image)}
+                                            </option>
+                                        }
+                                    })
+                                    .collect_view()}
                             </select>
                         </label>
-                        {move || (mode() == Mode::Generate).then(|| view! {
-                            <label class="field">
-                                <span>"Aspect ratio"</span>
-                                <select name="aspect_ratio" data-testid="aspect-ratio" on:change=move |ev| ratio.set(event_target_value(&ev))>
-                                    {current().map(|m| m.aspect_ratios).unwrap_or_default().into_iter().map(|r| {
-                                        let selected = r == ratio.get_untracked();
-                                        view! { <option value=r.clone() selected=selected>{r.clone()}</option> }
-                                    }).collect_view()}
-                                </select>
-                            </label>
-                        })}
                         {move || {
-                            let sizes = current().map(|m| m.image_sizes).unwrap_or_default();
-                            (mode() == Mode::Generate && !sizes.is_empty()).then(|| view! {
-                                <label class="field">
-                                    <span>"Size"</span>
-                                    <select name="image_size" on:change=move |ev| size.set(event_target_value(&ev))>
-                                        <option value="">"Default"</option>
-                                        {sizes.into_iter().map(|s| view! { <option value=s.clone()>{s.clone()}</option> }).collect_view()}
-                                    </select>
-                                </label>
-                            })
+                            (mode() == Mode::Generate)
+                                .then(|| {
+                                    view! {
+                                        <label class="field">
+                                            <span>"Aspect ratio"</span>
+                                            <select
+                                                name="aspect_ratio"
+                                                data-testid="aspect-ratio"
+                                                on:change=move |ev| ratio.set(event_target_value(&ev))
+                                            >
+                                                {current
+                                                    .get()
+                                                    .map(|m| m.aspect_ratios)
+                                                    .unwrap_or_default()
+                                                    .into_iter()
+                                                    .map(|r| {
+                                                        let selected = r == ratio.get_untracked();
+                                                        view! {
+                                                            <option value=r.clone() selected=selected>
+                                                                {r.clone()}
+                                                            </option>
+                                                        }
+                                                    })
+                                                    .collect_view()}
+                                            </select>
+                                        </label>
+                                    }
+                                })
+                        }}
+                        {move || {
+                            let sizes = current.get().map(|m| m.image_sizes).unwrap_or_default();
+                            (mode() == Mode::Generate && !sizes.is_empty())
+                                .then(|| {
+                                    view! {
+                                        <label class="field">
+                                            <span>"Size"</span>
+                                            <select name="image_size" on:change=move |ev| size.set(event_target_value(&ev))>
+                                                <option value="">"Default"</option>
+                                                {sizes
+                                                    .into_iter()
+                                                    .map(|s| view! { <option value=s.clone()>{s.clone()}</option> })
+                                                    .collect_view()}
+                                            </select>
+                                        </label>
+                                    }
+                                })
                         }}
                     </div>
                     <div class="actions">
-                        <button type="submit" class="button button-primary" data-testid="submit" disabled=move || state.busy.get() || too_many()>
+                        <button
+                            type="submit"
+                            class="button button-primary"
+                            data-testid="submit"
+                            aria-keyshortcuts="Control+Enter"
+                            disabled=move || state.busy.get() || too_many()
+                        >
                             {move || if mode() == Mode::Edit { "Edit" } else { "Generate" }}
                         </button>
-                        {move || state.busy.get().then(|| view! {
-                            <span class="waiting" role="status" data-testid="waiting">{move || format!("Working… {} s", state.elapsed.get())}</span>
-                            <button type="button" class="button" data-testid="cancel" on:click=move |_| browser::cancel(state)>"Cancel"</button>
-                        })}
+                        {move || {
+                            state
+                                .busy
+                                .get()
+                                .then(|| {
+                                    view! {
+                                        // The counter is for the eye; screen readers hear the phase once.
+                                        <span class="waiting" data-testid="waiting" aria-hidden="true">
+                                            {move || format!("Working… {} s", state.elapsed.get())}
+                                        </span>
+                                        <button
+                                            type="button"
+                                            class="button"
+                                            data-testid="cancel"
+                                            aria-keyshortcuts="Escape"
+                                            on:click=move |_| send::cancel(state)
+                                        >
+                                            "Cancel"
+                                        </button>
+                                    }
+                                })
+                        }}
                     </div>
                 </form>
                 <ErrorNotice />
+                <p class="visually-hidden" role="status" aria-live="polite" data-testid="announce">
+                    {move || state.announce.get()}
+                </p>
             </section>
             <ResultPanel />
+            <Shortcuts />
         </div>
     }
+    .into_any()
 }
 
-/// Picking sources: the file picker here, drag-and-drop and paste anywhere on the page. No more
-/// than the chosen model takes are added; choosing a model that takes fewer asks for some to be
-/// removed (and Edit waits until they are).
-#[component]
-fn SourcePicker() -> impl IntoView {
-    let state = expect_context::<EditorState>();
-    let count = move || state.sources.with(Vec::len);
-    let max = move || state.max_images.get();
-    view! {
-        <div class="sources" data-testid="sources">
-            <div class="sources-head">
-                <label class="button button-small file-button" class:disabled=move || { count() >= max() }>
-                    "Add images"
-                    <input
-                        type="file"
-                        accept="image/png,image/jpeg,image/webp"
-                        multiple
-                        data-testid="file-input"
-                        disabled=move || { count() >= max() }
-                        on:change=move |ev| browser::add_from_input(state, &ev)
-                    />
-                </label>
-                <span class="muted small" data-testid="sources-count">
-                    {move || format!("{} of up to {} · or drop or paste images anywhere", count(), max())}
-                </span>
-            </div>
-            {move || {
-                let over = count().saturating_sub(max());
-                let text = if over > 0 {
-                    Some(format!(
-                        "This model takes at most {} image{}: remove {over} to edit.",
-                        max(),
-                        if max() == 1 { "" } else { "s" }
-                    ))
-                } else {
-                    state.sources_notice.get()
-                };
-                text.map(|t| view! { <p class="notice notice-warn small" role="status" data-testid="sources-notice">{t}</p> })
-            }}
-            <ul class="source-list">
-                <For each=move || state.sources.get() key=|s| s.key let:source>
-                    <li class="source-thumb">
-                        <img src=source.url.clone() alt=source.name.clone() />
-                        <button type="button" class="remove" aria-label=format!("Remove {}", source.name)
-                            on:click=move |_| browser::remove(state, source.key)>"×"</button>
-                    </li>
-                </For>
-            </ul>
-        </div>
-    }
-}
-
-/// The error of the last request, in words fitting its kind.
+/// The error of the last request, in words fitting its kind. Each sentence once: the server's
+/// message, then when to try again if the message does not say it already.
 #[component]
 fn ErrorNotice() -> impl IntoView {
     let state = expect_context::<EditorState>();
     move || {
         state.error.get().map(|e| {
-            let title = match e.kind {
-                ErrorKind::PromptBlocked => "Prompt blocked",
-                ErrorKind::ImageBlocked => "Image withheld",
-                ErrorKind::NoImage => "No image came back",
-                ErrorKind::QuotaExhausted => "Quota used up for now",
-                ErrorKind::NoQuota => "This key has no image quota",
-                ErrorKind::Unavailable => "Gemini is busy",
-                ErrorKind::Timeout => "Gemini took too long",
-                ErrorKind::TooLarge => "Too large",
-                ErrorKind::UnsupportedImage => "Wrong format",
-                ErrorKind::Misconfigured => "The server's Gemini setup needs attention",
-                ErrorKind::Network => "Connection problem",
-                ErrorKind::RateLimited => "Slow down a little",
-                ErrorKind::BudgetExhausted => "Today's budget is spent",
-                ErrorKind::Forbidden => "Refused",
-                ErrorKind::Unauthorized => "Sign in first",
-                ErrorKind::StorageFull => "The gallery is full",
-                ErrorKind::RequestTimeout => "The upload took too long",
-                ErrorKind::MisdirectedRequest => "Wrong address",
-                ErrorKind::BadRequest | ErrorKind::NotFound | ErrorKind::Internal => {
-                    "That did not work"
-                }
-            };
-            let retry = e.retry_after_secs.map(|s| format!(" Try again in {s} s."));
+            let title = title_of(e.kind);
+            let retry = e
+                .retry_after_secs
+                .filter(|_| !e.message.contains("Try again in"))
+                .map(|s| format!(" Try again in {s} s."));
             let kind = format!("{:?}", e.kind);
             view! {
                 <div class="notice notice-error" role="alert" data-testid="error" data-kind=kind>
                     <strong>{title}</strong>
-                    <p>{e.message.clone()}{retry}</p>
+                    <p>{e.message.clone()} {retry}</p>
                 </div>
             }
         })
     }
 }
 
-/// The result beside the source: before/after, download, keep editing, cost.
-#[component]
-fn ResultPanel() -> impl IntoView {
-    let state = expect_context::<EditorState>();
-    let show_before = RwSignal::new(false);
-    move || {
-        state.result.get().map(|(result, before)| {
-            let cost = result.cost_usd.map_or_else(|| "cost unknown".to_owned(), |c| format!("${c:.3}"));
-            let shown = {
-                let (after, before) = (result.url.clone(), before.clone());
-                move || if show_before.get() { before.clone().unwrap_or_else(|| after.clone()) } else { after.clone() }
-            };
-            let has_before = before.is_some();
-            let keep = result.clone();
-            view! {
-                <section class="card result" data-testid="result">
-                    <img class="result-image" src=shown alt="The result" data-testid="result-image" />
-                    <div class="result-meta">
-                        <span>{format!("{}×{}", result.width, result.height)}</span>
-                        <span data-testid="cost">{cost}</span>
-                        <span>{format!("{} tokens", result.total_tokens)}</span>
-                    </div>
-                    {result.model_text.clone().map(|t| view! { <p class="muted small">{t}</p> })}
-                    <div class="actions">
-                        {has_before.then(|| view! {
-                            <button type="button" class="button button-small" data-testid="before-after"
-                                on:click=move |_| show_before.update(|b| *b = !*b)>
-                                {move || if show_before.get() { "Show after" } else { "Show before" }}
-                            </button>
-                        })}
-                        <a class="button button-small" href=result.download_url.clone() download="" data-testid="download">"Download"</a>
-                        <button type="button" class="button button-small button-primary" data-testid="keep-editing"
-                            on:click=move |_| browser::keep_editing(state, &keep)>"Keep editing"</button>
-                    </div>
-                </section>
-            }
-        })
+fn title_of(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::PromptBlocked => "Prompt blocked",
+        ErrorKind::ImageBlocked => "Image withheld",
+        ErrorKind::NoImage => "No image came back",
+        ErrorKind::QuotaExhausted => "Quota used up for now",
+        ErrorKind::NoQuota => "This key has no image quota",
+        ErrorKind::Unavailable => "Gemini is busy",
+        ErrorKind::Timeout => "Gemini took too long",
+        ErrorKind::TooLarge => "Too large",
+        ErrorKind::UnsupportedImage => "Wrong format",
+        ErrorKind::Misconfigured => "The server's Gemini setup needs attention",
+        ErrorKind::Network => "Connection problem",
+        ErrorKind::RateLimited => "Slow down a little",
+        ErrorKind::BudgetExhausted => "Today's budget is spent",
+        ErrorKind::Forbidden => "Refused",
+        ErrorKind::Unauthorized => "Sign in first",
+        ErrorKind::StorageFull => "The gallery is full",
+        ErrorKind::RequestTimeout => "The upload took too long",
+        ErrorKind::MisdirectedRequest => "Wrong address",
+        ErrorKind::BadRequest | ErrorKind::NotFound | ErrorKind::Internal => "That did not work",
     }
 }

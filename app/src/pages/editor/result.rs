@@ -1,0 +1,85 @@
+//! The answer: the stored result with its size, cost and tokens, the model's words, a download,
+//! a before/after toggle for an edit, and "Keep editing", which makes the result the source.
+
+use leptos::prelude::*;
+
+use super::{EditorState, sources};
+
+#[component]
+pub fn ResultPanel() -> impl IntoView {
+    let state = expect_context::<EditorState>();
+    let show_before = RwSignal::new(false);
+    move || {
+        state.result.get().map(|outcome| {
+            let result = outcome.result;
+            let before = outcome.before.map(|(_, url)| url);
+            let cost = result
+                .cost_usd
+                .map_or_else(|| "cost unknown".to_owned(), |c| format!("${c:.3}"));
+            let shown = {
+                let (after, before) = (result.url.clone(), before.clone());
+                move || match (show_before.get(), &before) {
+                    (true, Some(before)) => before.clone(),
+                    _ => after.clone(),
+                }
+            };
+            let has_before = before.is_some();
+            let id = result.id.clone();
+            view! {
+                <section class="card result" data-testid="result" aria-labelledby="result-title">
+                    <h2 id="result-title" class="visually-hidden">
+                        "Result"
+                    </h2>
+                    <img
+                        class="result-image"
+                        src=shown
+                        width=result.width
+                        height=result.height
+                        alt=move || if show_before.get() { "The image before the edit" } else { "The result" }
+                        data-testid="result-image"
+                    />
+                    <div class="result-meta">
+                        <span>{format!("{}×{}", result.width, result.height)}</span>
+                        <span data-testid="cost">{cost}</span>
+                        <span>{format!("{} tokens", result.total_tokens)}</span>
+                    </div>
+                    {result.model_text.clone().map(|t| view! { <p class="muted small">{t}</p> })}
+                    <div class="actions">
+                        {has_before
+                            .then(|| {
+                                view! {
+                                    <button
+                                        type="button"
+                                        class="button button-small"
+                                        aria-pressed=move || show_before.get().to_string()
+                                        data-testid="before-after"
+                                        on:click=move |_| show_before.update(|b| *b = !*b)
+                                    >
+                                        {move || if show_before.get() { "Show after" } else { "Show before" }}
+                                    </button>
+                                }
+                            })}
+                        <a class="button button-small" href=result.download_url.clone() download="" data-testid="download">
+                            "Download"
+                        </a>
+                        <a class="button button-small" href=format!("/image/{}", result.id)>
+                            "Details"
+                        </a>
+                        <button
+                            type="button"
+                            class="button button-small button-primary"
+                            data-testid="keep-editing"
+                            on:click=move |_| {
+                                show_before.set(false);
+                                state.result.set(None);
+                                sources::replace_with_stored(state, &id);
+                            }
+                        >
+                            "Keep editing"
+                        </button>
+                    </div>
+                </section>
+            }
+        })
+    }
+}
