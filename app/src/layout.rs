@@ -13,7 +13,9 @@ use crate::server_info::use_server_info;
 #[component]
 pub fn Header() -> impl IntoView {
     view! {
-        <a class="skip-link" href="#main">"Skip to content"</a>
+        <a class="skip-link" href="#main">
+            "Skip to content"
+        </a>
         <header class="topbar">
             <A href="/" exact=true attr:class="brand">
                 <svg class="brand-mark" viewBox="0 0 32 32" aria-hidden="true">
@@ -22,8 +24,12 @@ pub fn Header() -> impl IntoView {
                 <span class="brand-name">"GemFlash"</span>
             </A>
             <nav class="nav" aria-label="Main">
-                <A href="/editor" exact=true attr:class="nav-link">"Editor"</A>
-                <A href="/gallery" exact=true attr:class="nav-link">"Gallery"</A>
+                <A href="/editor" exact=true attr:class="nav-link">
+                    "Editor"
+                </A>
+                <A href="/gallery" exact=true attr:class="nav-link">
+                    "Gallery"
+                </A>
             </nav>
         </header>
     }
@@ -47,7 +53,8 @@ fn simulator_banner() -> impl IntoView {
     view! {
         <div class="banner banner-sim" role="status" data-testid="simulator-banner">
             <strong>"Simulator mode."</strong>
-            " No " <code>"GEMINI_API_KEY"</code>
+            " No "
+            <code>"GEMINI_API_KEY"</code>
             " is configured, so GemFlash answers with its offline Gemini simulator: images are synthetic and nothing is billed. Set the key and restart to use Gemini."
         </div>
     }
@@ -61,9 +68,7 @@ pub fn Footer() -> impl IntoView {
         <footer class="footer">
             <span>"GemFlash"</span>
             <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    info.get().await.ok().map(footer_details)
-                })}
+                {move || Suspend::new(async move { info.get().await.ok().map(footer_details) })}
             </Suspense>
         </footer>
     }
@@ -77,10 +82,16 @@ fn footer_details(info: ServerInfo) -> impl IntoView {
     view! {
         <span>{format!("v{}", info.version)}</span>
         <span>{format!("Images by {upstream}")}</span>
-        {info.sign_in.then(|| view! {
-            <form method="post" action="/logout" class="sign-out">
-                <button type="submit" class="button button-small" data-testid="sign-out">"Sign out"</button>
-            </form>
-        })}
+        {info
+            .sign_in
+            .then(|| {
+                view! {
+                    <form method="post" action="/logout" class="sign-out">
+                        <button type="submit" class="button button-small" data-testid="sign-out">
+                            "Sign out"
+                        </button>
+                    </form>
+                }
+            })}
     }
 }

@@ -33,12 +33,23 @@ pub fn GalleryPage() -> impl IntoView {
         <Title text="Gallery" />
         <header class="page-head">
             <h1>"Gallery"</h1>
-            <p class="muted">"Everything generated or edited here, with its prompt, cost and lineage."</p>
+            <p class="muted">
+                "Everything generated or edited here, with its prompt, cost and lineage."
+            </p>
         </header>
-        {move || deleted().then(|| view! {
-            <p class="notice notice-ok" role="status" data-testid="deleted-notice">"The image was deleted."</p>
-        })}
-        <Suspense fallback=|| view! { <p class="muted">"Loading the gallery…"</p> }>
+        {move || {
+            deleted()
+                .then(|| {
+                    view! {
+                        <p class="notice notice-ok" role="status" data-testid="deleted-notice">
+                            "The image was deleted."
+                        </p>
+                    }
+                })
+        }}
+        <Suspense fallback=|| {
+            view! { <p class="muted">"Loading the gallery…"</p> }
+        }>
             {move || Suspend::new(async move {
                 let models = info.get().await.map(|i| i.models).unwrap_or_default();
                 let q = query.get_untracked();
@@ -63,27 +74,55 @@ fn SearchForm(query: GalleryQuery, models: Vec<ModelInfo>) -> impl IntoView {
     let kind = value(&query.kind);
     let filtered = query.is_filtered();
     view! {
-        <Form method="GET" action="/gallery" attr:class="card gallery-search" attr:role="search" attr:data-testid="gallery-search">
+        <Form
+            method="GET"
+            action="/gallery"
+            attr:class="card gallery-search"
+            attr:role="search"
+            attr:data-testid="gallery-search"
+        >
             <label class="field field-wide">
                 <span>"Search prompts"</span>
-                <input type="search" name="q" value=value(&query.q) placeholder="e.g. lighthouse watercolour" data-testid="search-input" maxlength="200" />
+                <input
+                    type="search"
+                    name="q"
+                    value=value(&query.q)
+                    placeholder="e.g. lighthouse watercolour"
+                    data-testid="search-input"
+                    maxlength="200"
+                />
             </label>
             <label class="field">
                 <span>"Model"</span>
                 <select name="model" data-testid="filter-model">
-                    <option value="" selected=model.is_empty()>"Any model"</option>
-                    {models.into_iter().map(|m| {
-                        let selected = m.id == model;
-                        view! { <option value=m.id.clone() selected=selected>{m.label}</option> }
-                    }).collect_view()}
+                    <option value="" selected=model.is_empty()>
+                        "Any model"
+                    </option>
+                    {models
+                        .into_iter()
+                        .map(|m| {
+                            let selected = m.id == model;
+                            view! {
+                                <option value=m.id.clone() selected=selected>
+                                    {m.label}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
                 </select>
             </label>
             <label class="field">
                 <span>"Kind"</span>
                 <select name="kind" data-testid="filter-kind">
-                    <option value="" selected=kind.is_empty()>"Any"</option>
-                    <option value="generated" selected={kind == "generated"}>"Generated"</option>
-                    <option value="edited" selected={kind == "edited"}>"Edited"</option>
+                    <option value="" selected=kind.is_empty()>
+                        "Any"
+                    </option>
+                    <option value="generated" selected=kind == "generated">
+                        "Generated"
+                    </option>
+                    <option value="edited" selected=kind == "edited">
+                        "Edited"
+                    </option>
                 </select>
             </label>
             <label class="field">
@@ -95,8 +134,17 @@ fn SearchForm(query: GalleryQuery, models: Vec<ModelInfo>) -> impl IntoView {
                 <input type="date" name="to" value=value(&query.to) data-testid="filter-to" />
             </label>
             <div class="actions">
-                <button type="submit" class="button button-primary" data-testid="search-submit">"Search"</button>
-                {filtered.then(|| view! { <a href="/gallery" class="button" data-testid="search-clear">"Clear"</a> })}
+                <button type="submit" class="button button-primary" data-testid="search-submit">
+                    "Search"
+                </button>
+                {filtered
+                    .then(|| {
+                        view! {
+                            <a href="/gallery" class="button" data-testid="search-clear">
+                                "Clear"
+                            </a>
+                        }
+                    })}
             </div>
         </Form>
     }
@@ -111,8 +159,14 @@ fn Listing(listing: Page, query: GalleryQuery, models: Vec<ModelInfo>) -> impl I
             view! {
                 <section class="empty-state" data-testid="gallery-no-match">
                     <h2>"Nothing matches"</h2>
-                    <p class="muted">"No image fits this search. Try fewer words or wider dates."</p>
-                    <div class="actions"><a href="/gallery" class="button">"Show everything"</a></div>
+                    <p class="muted">
+                        "No image fits this search. Try fewer words or wider dates."
+                    </p>
+                    <div class="actions">
+                        <a href="/gallery" class="button">
+                            "Show everything"
+                        </a>
+                    </div>
                 </section>
             }
             .into_any()
@@ -122,7 +176,9 @@ fn Listing(listing: Page, query: GalleryQuery, models: Vec<ModelInfo>) -> impl I
                     <h2>"No images yet"</h2>
                     <p class="muted">"Images you create in the editor will appear here."</p>
                     <div class="actions">
-                        <a href="/editor" class="button button-primary">"Open the editor"</a>
+                        <a href="/editor" class="button button-primary">
+                            "Open the editor"
+                        </a>
                     </div>
                 </section>
             }
@@ -143,16 +199,41 @@ fn Listing(listing: Page, query: GalleryQuery, models: Vec<ModelInfo>) -> impl I
             .as_deref()
             .map(|c| query.href(Some(("before", c))));
         view! {
-            <ul class="gallery-grid" data-testid="gallery-grid">{tiles}</ul>
+            <ul class="gallery-grid" data-testid="gallery-grid">
+                {tiles}
+            </ul>
             <nav class="pager" aria-label="Gallery pages">
-                {newer.map(|href| view! { <a href=href class="button" rel="prev" data-testid="page-newer">"← Newer"</a> })}
-                {older.map(|href| view! { <a href=href class="button" rel="next" data-testid="page-older">"Older →"</a> })}
+                {newer
+                    .map(|href| {
+                        view! {
+                            <a href=href class="button" rel="prev" data-testid="page-newer">
+                                "← Newer"
+                            </a>
+                        }
+                    })}
+                {older
+                    .map(|href| {
+                        view! {
+                            <a href=href class="button" rel="next" data-testid="page-older">
+                                "Older →"
+                            </a>
+                        }
+                    })}
             </nav>
         }
         .into_any()
     };
     view! {
-        {notices.into_iter().map(|n| view! { <p class="notice notice-warn" role="status">{n}</p> }).collect_view()}
+        {notices
+            .into_iter()
+            .map(|n| {
+                view! {
+                    <p class="notice notice-warn" role="status">
+                        {n}
+                    </p>
+                }
+            })
+            .collect_view()}
         {body}
     }
 }
@@ -198,7 +279,11 @@ pub(crate) fn load_error(e: &AppError) -> impl IntoView + use<> {
         <section class="empty-state" role="alert" data-testid="gallery-error">
             <h2>"The gallery could not be loaded"</h2>
             <p class="muted">{e.message().to_owned()}</p>
-            <div class="actions"><a href="/gallery" class="button">"Try again"</a></div>
+            <div class="actions">
+                <a href="/gallery" class="button">
+                    "Try again"
+                </a>
+            </div>
         </section>
     }
 }

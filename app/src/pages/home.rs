@@ -20,8 +20,12 @@ pub fn HomePage() -> impl IntoView {
                 "Generate from text, or bring your own images, paint a mask and describe the change. GemFlash composites the result through your mask, so every pixel outside it stays exactly as it was."
             </p>
             <div class="actions">
-                <a href="/editor" class="button button-primary">"Open the editor"</a>
-                <a href="/gallery" class="button">"Browse the gallery"</a>
+                <a href="/editor" class="button button-primary">
+                    "Open the editor"
+                </a>
+                <a href="/gallery" class="button">
+                    "Browse the gallery"
+                </a>
             </div>
         </section>
         <ServerStatus />
@@ -44,14 +48,23 @@ fn ServerStatus() -> impl IntoView {
                     </button>
                 </ActionForm>
             </div>
-            <Suspense fallback=|| view! { <p class="muted">"Loading the server's configuration…"</p> }>
+            <Suspense fallback=|| {
+                view! { <p class="muted">"Loading the server's configuration…"</p> }
+            }>
                 {move || Suspend::new(async move {
                     let first = info.get().await;
                     let latest = move || recheck.value().get().unwrap_or_else(|| first.clone());
                     view! {
                         {move || match latest() {
                             Ok(info) => status_details(info).into_any(),
-                            Err(e) => view! { <p class="error" role="alert">{e.message().to_owned()}</p> }.into_any(),
+                            Err(e) => {
+                                view! {
+                                    <p class="error" role="alert">
+                                        {e.message().to_owned()}
+                                    </p>
+                                }
+                                    .into_any()
+                            }
                         }}
                         <p class="muted small" data-testid="recheck-status">
                             {move || match (recheck.pending().get(), recheck.version().get()) {
@@ -140,7 +153,9 @@ fn storage_fact(storage: StorageInfo) -> impl IntoView {
     view! {
         <div>
             <dt>"Storage"</dt>
-            <dd data-testid="storage" class:error=full>{text}</dd>
+            <dd data-testid="storage" class:error=full>
+                {text}
+            </dd>
             <dd class="muted small">{note}</dd>
         </div>
     }

@@ -25,13 +25,21 @@ pub fn ImageDetailPage() -> impl IntoView {
     let info = use_server_info();
 
     view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading the image…"</p> }>
+        <Suspense fallback=|| {
+            view! { <p class="muted">"Loading the image…"</p> }
+        }>
             {move || Suspend::new(async move {
                 let models = info.get().await.map(|i| i.models).unwrap_or_default();
                 match detail.await {
                     Ok(Some(detail)) => view! { <Detail detail models confirming /> }.into_any(),
                     Ok(None) => missing().into_any(),
-                    Err(e) => view! { <Title text="Gallery" /> {load_error(&e)} }.into_any(),
+                    Err(e) => {
+                        view! {
+                            <Title text="Gallery" />
+                            {load_error(&e)}
+                        }
+                            .into_any()
+                    }
                 }
             })}
         </Suspense>
@@ -56,56 +64,130 @@ fn Detail(
 
     view! {
         <Title text=format!("Image · {}", short(&image.prompt, 40)) />
-        <nav class="crumbs"><A href="/gallery" exact=true>"← Gallery"</A></nav>
+        <nav class="crumbs">
+            <A href="/gallery" exact=true>
+                "← Gallery"
+            </A>
+        </nav>
         <article class="detail" data-testid="image-detail" data-id=data_id>
             <figure class="detail-figure">
-                <img src=image.url() alt=image.prompt.clone() width=image.width height=image.height data-testid="detail-image" />
+                <img
+                    src=image.url()
+                    alt=image.prompt.clone()
+                    width=image.width
+                    height=image.height
+                    data-testid="detail-image"
+                />
             </figure>
             <section class="card detail-info">
-                <h1 class="detail-prompt" data-testid="detail-prompt">{image.prompt.clone()}</h1>
+                <h1 class="detail-prompt" data-testid="detail-prompt">
+                    {image.prompt.clone()}
+                </h1>
                 <dl class="facts">
-                    {facts.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
+                    {facts
+                        .into_iter()
+                        .map(|(k, v)| {
+                            view! {
+                                <dt>{k}</dt>
+                                <dd>{v}</dd>
+                            }
+                        })
+                        .collect_view()}
                 </dl>
                 <div class="actions">
-                    <a class="button button-small" href=image.download_url() download="" data-testid="detail-download">"Download"</a>
-                    <a href=edit_href class="button button-small button-primary" data-testid="detail-edit">"Edit"</a>
-                    <a href=confirm_href class="button button-small button-danger" data-testid="detail-delete">"Delete"</a>
+                    <a
+                        class="button button-small"
+                        href=image.download_url()
+                        download=""
+                        data-testid="detail-download"
+                    >
+                        "Download"
+                    </a>
+                    <a
+                        href=edit_href
+                        class="button button-small button-primary"
+                        data-testid="detail-edit"
+                    >
+                        "Edit"
+                    </a>
+                    <a
+                        href=confirm_href
+                        class="button button-small button-danger"
+                        data-testid="detail-delete"
+                    >
+                        "Delete"
+                    </a>
                 </div>
-                {move || confirming().then(|| {
-                    let id = id.clone();
-                    let keep_href = keep_href.clone();
-                    // The question takes focus on its safe answer; Escape answers it.
-                    let keep = NodeRef::<leptos::html::A>::new();
-                    Effect::new(move |_| {
-                        if let Some(link) = keep.get() {
-                            let _ = link.focus();
-                        }
-                    });
-                    let navigate = leptos_router::hooks::use_navigate();
-                    let back = keep_href.clone();
-                    let on_key = move |ev: leptos::ev::KeyboardEvent| {
-                        if ev.key() == "Escape" {
-                            ev.prevent_default();
-                            navigate(&back, Default::default());
-                        }
-                    };
-                    view! {
-                        <div class="notice notice-error confirm" role="alertdialog" aria-labelledby="confirm-title" aria-describedby="confirm-text" data-testid="confirm-delete" on:keydown=on_key>
-                            <strong id="confirm-title">"Delete this image?"</strong>
-                            <p id="confirm-text">"The image and its file are removed for good. Edits made from it stay, and their lineage shows the gap."</p>
-                            <ActionForm action=delete>
-                                <input type="hidden" name="id" value=id />
-                                <div class="actions">
-                                    <button type="submit" class="button button-small button-danger" data-testid="confirm-delete-submit">"Delete for good"</button>
-                                    <a href=keep_href class="button button-small" node_ref=keep data-testid="confirm-delete-keep">"Keep it"</a>
+                {move || {
+                    confirming()
+                        .then(|| {
+                            let id = id.clone();
+                            let keep_href = keep_href.clone();
+                            let keep = NodeRef::<leptos::html::A>::new();
+                            Effect::new(move |_| {
+                                if let Some(link) = keep.get() {
+                                    let _ = link.focus();
+                                }
+                            });
+                            let navigate = leptos_router::hooks::use_navigate();
+                            let back = keep_href.clone();
+                            let on_key = move |ev: leptos::ev::KeyboardEvent| {
+                                if ev.key() == "Escape" {
+                                    ev.prevent_default();
+                                    navigate(&back, Default::default());
+                                }
+                            };
+                            // The question takes focus on its safe answer; Escape answers it.
+                            view! {
+                                <div
+                                    class="notice notice-error confirm"
+                                    role="alertdialog"
+                                    aria-labelledby="confirm-title"
+                                    aria-describedby="confirm-text"
+                                    data-testid="confirm-delete"
+                                    on:keydown=on_key
+                                >
+                                    <strong id="confirm-title">"Delete this image?"</strong>
+                                    <p id="confirm-text">
+                                        "The image and its file are removed for good. Edits made from it stay, and their lineage shows the gap."
+                                    </p>
+                                    <ActionForm action=delete>
+                                        <input type="hidden" name="id" value=id />
+                                        <div class="actions">
+                                            <button
+                                                type="submit"
+                                                class="button button-small button-danger"
+                                                data-testid="confirm-delete-submit"
+                                            >
+                                                "Delete for good"
+                                            </button>
+                                            <a
+                                                href=keep_href
+                                                class="button button-small"
+                                                node_ref=keep
+                                                data-testid="confirm-delete-keep"
+                                            >
+                                                "Keep it"
+                                            </a>
+                                        </div>
+                                    </ActionForm>
+                                    {move || {
+                                        delete
+                                            .value()
+                                            .get()
+                                            .and_then(Result::err)
+                                            .map(|e| {
+                                                view! {
+                                                    <p role="alert" data-testid="delete-error">
+                                                        {e.message().to_owned()}
+                                                    </p>
+                                                }
+                                            })
+                                    }}
                                 </div>
-                            </ActionForm>
-                            {move || delete.value().get().and_then(Result::err).map(|e| view! {
-                                <p role="alert" data-testid="delete-error">{e.message().to_owned()}</p>
-                            })}
-                        </div>
-                    }
-                })}
+                            }
+                        })
+                }}
             </section>
             <Lineage detail models />
         </article>
@@ -133,13 +215,27 @@ fn Lineage(detail: ImageDetail, models: Vec<ModelInfo>) -> impl IntoView {
         })
         .collect_view();
     let descendants = if detail.descendants.is_empty() {
-        view! { <p class="muted small" data-testid="no-descendants">"No edits made from this image yet."</p> }.into_any()
+        view! {
+            <p class="muted small" data-testid="no-descendants">
+                "No edits made from this image yet."
+            </p>
+        }
+        .into_any()
     } else {
         view! {
             <ul class="descendants" data-testid="descendants">
-                {detail.descendants.iter().map(|(item, depth)| view! {
-                    <li class=format!("depth-{}", depth.saturating_sub(1).min(6))>{lineage_link(item.clone(), label(&item.model))}</li>
-                }).collect_view()}
+                {detail
+                    .descendants
+                    .iter()
+                    .map(|(item, depth)| {
+                        view! {
+                            <li class=format!(
+                                "depth-{}",
+                                depth.saturating_sub(1).min(6),
+                            )>{lineage_link(item.clone(), label(&item.model))}</li>
+                        }
+                    })
+                    .collect_view()}
             </ul>
         }
         .into_any()
@@ -151,7 +247,9 @@ fn Lineage(detail: ImageDetail, models: Vec<ModelInfo>) -> impl IntoView {
                 {chain}
                 <li aria-current="true" class="lineage-current">
                     <img class="lineage-thumb" src=detail.image.thumbnail_url() alt="" />
-                    <span><strong>"This image"</strong></span>
+                    <span>
+                        <strong>"This image"</strong>
+                    </span>
                 </li>
             </ol>
             <h3>"Edits made from it"</h3>
@@ -226,10 +324,16 @@ fn missing() -> impl IntoView {
     view! {
         <Title text="Image not found" />
         <section class="empty-state" data-testid="image-not-found">
-            <p class="empty-code" aria-hidden="true">"404"</p>
+            <p class="empty-code" aria-hidden="true">
+                "404"
+            </p>
             <h1>"This image is not in the gallery"</h1>
             <p class="muted">"It may have been deleted, or the address is mistyped."</p>
-            <div class="actions"><a href="/gallery" class="button button-primary">"Open the gallery"</a></div>
+            <div class="actions">
+                <a href="/gallery" class="button button-primary">
+                    "Open the gallery"
+                </a>
+            </div>
         </section>
     }
 }

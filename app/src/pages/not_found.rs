@@ -10,12 +10,18 @@ pub fn NotFoundPage() -> impl IntoView {
     view! {
         <Title text="Page not found" />
         <section class="empty-state" data-testid="not-found">
-            <p class="empty-code" aria-hidden="true">"404"</p>
+            <p class="empty-code" aria-hidden="true">
+                "404"
+            </p>
             <h1>"This page does not exist"</h1>
             <p class="muted">"The address may be mistyped, or the page has moved."</p>
             <div class="actions">
-                <a href="/" class="button button-primary">"Go to the start page"</a>
-                <a href="/gallery" class="button">"Open the gallery"</a>
+                <a href="/" class="button button-primary">
+                    "Go to the start page"
+                </a>
+                <a href="/gallery" class="button">
+                    "Open the gallery"
+                </a>
             </div>
         </section>
     }

@@ -282,7 +282,11 @@ fn Editor(
                     <label class="field">
                         <span>
                             {move || {
-                                if mode() == Mode::Edit { "What should change" } else { "Describe the image" }
+                                if mode() == Mode::Edit {
+                                    "What should change"
+                                } else {
+                                    "Describe the image"
+                                }
                             }}
                         </span>
                         <textarea
@@ -365,11 +369,16 @@ fn Editor(
                                     view! {
                                         <label class="field">
                                             <span>"Size"</span>
-                                            <select name="image_size" on:change=move |ev| size.set(event_target_value(&ev))>
+                                            <select
+                                                name="image_size"
+                                                on:change=move |ev| size.set(event_target_value(&ev))
+                                            >
                                                 <option value="">"Default"</option>
                                                 {sizes
                                                     .into_iter()
-                                                    .map(|s| view! { <option value=s.clone()>{s.clone()}</option> })
+                                                    .map(|s| {
+                                                        view! { <option value=s.clone()>{s.clone()}</option> }
+                                                    })
                                                     .collect_view()}
                                             </select>
                                         </label>
@@ -394,7 +403,11 @@ fn Editor(
                                 .then(|| {
                                     view! {
                                         // The counter is for the eye; screen readers hear the phase once.
-                                        <span class="waiting" data-testid="waiting" aria-hidden="true">
+                                        <span
+                                            class="waiting"
+                                            data-testid="waiting"
+                                            aria-hidden="true"
+                                        >
                                             {move || format!("Working… {} s", state.elapsed.get())}
                                         </span>
                                         <button

@@ -35,7 +35,13 @@ pub fn ResultPanel() -> impl IntoView {
                         src=shown
                         width=result.width
                         height=result.height
-                        alt=move || if show_before.get() { "The image before the edit" } else { "The result" }
+                        alt=move || {
+                            if show_before.get() {
+                                "The image before the edit"
+                            } else {
+                                "The result"
+                            }
+                        }
                         data-testid="result-image"
                     />
                     <div class="result-meta">
@@ -55,14 +61,20 @@ pub fn ResultPanel() -> impl IntoView {
                                         data-testid="before-after"
                                         on:click=move |_| show_before.update(|b| *b = !*b)
                                     >
-                                        {move || if show_before.get() { "Show after" } else { "Show before" }}
+                                        {move || {
+                                            if show_before.get() { "Show after" } else { "Show before" }
+                                        }}
                                     </button>
                                 }
                             })}
-                        <a class="button button-small" href=result.download_url.clone() download="" data-testid="download">
+                        <a
+                            class="button button-small"
+                            href=result.download_url.clone()
+                            download=""
+                            data-testid="download"
+                        >
                             "Download"
-                        </a>
-                        <a class="button button-small" href=format!("/image/{}", result.id)>
+                        </a> <a class="button button-small" href=format!("/image/{}", result.id)>
                             "Details"
                         </a>
                         <button

@@ -313,7 +313,10 @@ pub fn SourcePicker() -> impl IntoView {
     view! {
         <div class="sources" data-testid="sources">
             <div class="sources-head">
-                <label class="button button-small file-button" class:disabled=move || { count() >= max() }>
+                <label
+                    class="button button-small file-button"
+                    class:disabled=move || { count() >= max() }
+                >
                     "Add images"
                     <input
                         type="file"
@@ -325,7 +328,13 @@ pub fn SourcePicker() -> impl IntoView {
                     />
                 </label>
                 <span class="muted small" data-testid="sources-count">
-                    {move || format!("{} of up to {} · or drop or paste images anywhere", count(), max())}
+                    {move || {
+                        format!(
+                            "{} of up to {} · or drop or paste images anywhere",
+                            count(),
+                            max(),
+                        )
+                    }}
                 </span>
             </div>
             {move || {
@@ -343,14 +352,22 @@ pub fn SourcePicker() -> impl IntoView {
                 };
                 text.map(|t| {
                     view! {
-                        <p class="notice notice-warn small" role="status" data-testid="sources-notice">
+                        <p
+                            class="notice notice-warn small"
+                            role="status"
+                            data-testid="sources-notice"
+                        >
                             {t}
                         </p>
                     }
                 })
             }}
             <ul class="source-list" aria-label="Images">
-                <For each=move || state.sources.get() key=|s| (s.key, format!("{:?}", s.status)) let:source>
+                <For
+                    each=move || state.sources.get()
+                    key=|s| (s.key, format!("{:?}", s.status))
+                    let:source
+                >
                     <SourceItem source dragged />
                 </For>
             </ul>
@@ -385,9 +402,14 @@ fn SourceItem(source: Source, dragged: RwSignal<Option<u32>>) -> impl IntoView {
                 if let Some(from) = dragged.get_untracked() {
                     ev.prevent_default();
                     ev.stop_propagation();
-                    let (a, b) = state.sources.with_untracked(|s| {
-                        (s.iter().position(|x| x.key == from), s.iter().position(|x| x.key == key))
-                    });
+                    let (a, b) = state
+                        .sources
+                        .with_untracked(|s| {
+                            (
+                                s.iter().position(|x| x.key == from),
+                                s.iter().position(|x| x.key == key),
+                            )
+                        });
                     if let (Some(a), Some(b)) = (a, b) {
                         move_by(state, from, b as isize - a as isize);
                     }

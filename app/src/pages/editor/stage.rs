@@ -764,9 +764,11 @@ pub fn Stage() -> impl IntoView {
                 on:focus=move |_| {
                     if let Some((w, h)) = image_size(state) {
                         let (w, h) = (f64::from(w), f64::from(h));
-                        state.local.update_value(|l| {
-                            l.key_rect.get_or_insert((w / 4.0, h / 4.0, w / 2.0, h / 2.0));
-                        });
+                        state
+                            .local
+                            .update_value(|l| {
+                                l.key_rect.get_or_insert((w / 4.0, h / 4.0, w / 2.0, h / 2.0));
+                            });
                         request_redraw(state);
                     }
                 }
@@ -795,13 +797,19 @@ pub fn Stage() -> impl IntoView {
                                         max="100"
                                         step="1"
                                         aria-label="Compare before and after"
-                                        prop:value=move || (state.compare.get() * 100.0).round().to_string()
+                                        prop:value=move || {
+                                            (state.compare.get() * 100.0).round().to_string()
+                                        }
                                         on:input=move |ev| {
-                                            state.compare.set(event_target_value(&ev).parse::<f64>().unwrap_or(100.0) / 100.0)
+                                            state
+                                                .compare
+                                                .set(
+                                                    event_target_value(&ev).parse::<f64>().unwrap_or(100.0)
+                                                        / 100.0,
+                                                )
                                         }
                                         data-testid="compare-slider"
-                                    />
-                                    "After"
+                                    /> "After"
                                 </label>
                                 <button
                                     type="button"

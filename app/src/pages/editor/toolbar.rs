@@ -345,7 +345,10 @@ pub fn Toolbar() -> impl IntoView {
                     class="button button-small"
                     class:button-on=move || state.feather_preview.get()
                     aria-pressed=move || state.feather_preview.get().to_string()
-                    title=format!("Show how the edit fades in over the mask's last {} pixels", state.feather_px)
+                    title=format!(
+                        "Show how the edit fades in over the mask's last {} pixels",
+                        state.feather_px,
+                    )
                     data-testid="feather-preview"
                     on:click=move |_| state.feather_preview.update(|f| *f = !*f)
                 >
@@ -353,9 +356,17 @@ pub fn Toolbar() -> impl IntoView {
                 </button>
             </div>
             <div class="tool-group" role="group" aria-label="Mask file">
-                <label class="button button-small file-button" title="Import a mask PNG of the same size">
+                <label
+                    class="button button-small file-button"
+                    title="Import a mask PNG of the same size"
+                >
                     "Import mask"
-                    <input type="file" accept="image/png" data-testid="mask-import" on:change=move |ev| import(state, &ev) />
+                    <input
+                        type="file"
+                        accept="image/png"
+                        data-testid="mask-import"
+                        on:change=move |ev| import(state, &ev)
+                    />
                 </label>
                 <button
                     type="button"
