@@ -49,21 +49,6 @@ export async function downloaded(page: Page, click: () => Promise<void>): Promis
   return fs.readFileSync((await (await download).path())!);
 }
 
-/** Image bytes decoded in the browser: size and the RGBA of every pixel. */
-export async function decode(page: Page, bytes: Buffer) {
-  return page.evaluate(async (data) => {
-    const bitmap = await createImageBitmap(new Blob([new Uint8Array(data)]), {
-      colorSpaceConversion: 'none',
-      premultiplyAlpha: 'none',
-    });
-    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-    const ctx = canvas.getContext('2d')!;
-    ctx.drawImage(bitmap, 0, 0);
-    const pixels = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
-    return { width: bitmap.width, height: bitmap.height, data: Array.from(pixels.data) };
-  }, Array.from(bytes));
-}
-
 /** The painted pixels of a mask PNG (white), as a list of [x, y] and the mask's size. */
 export async function maskPixels(page: Page, png: Buffer) {
   return page.evaluate(async (data) => {

@@ -200,17 +200,22 @@ impl Bitmap {
             let Some((x0, x1)) = self.pixel_span(lo, hi, self.width) else {
                 continue;
             };
-            let start = self.index(x0, y);
-            self.data[start..start + (x1 - x0) as usize].fill(value(on));
-            let row = Rect {
-                x0,
-                y0: y,
-                x1,
-                y1: y + 1,
-            };
-            touched = Some(touched.map_or(row, |t| t.union(row)));
+            self.fill_span(y, (x0, x1), on, &mut touched);
         }
         touched
+    }
+
+    /// Paints or erases pixels `x0..x1` of row `y`, and grows `touched` by them.
+    fn fill_span(&mut self, y: u32, (x0, x1): (u32, u32), on: bool, touched: &mut Option<Rect>) {
+        let start = self.index(x0, y);
+        self.data[start..start + (x1 - x0) as usize].fill(value(on));
+        let row = Rect {
+            x0,
+            y0: y,
+            x1,
+            y1: y + 1,
+        };
+        *touched = Some(touched.map_or(row, |t| t.union(row)));
     }
 
     /// The whole pixels whose centres lie in `[lo, hi]`, clipped to `0..limit`.
@@ -266,16 +271,7 @@ impl Bitmap {
                 if first > last {
                     continue;
                 }
-                let (x0, x1) = (first as u32, last as u32 + 1);
-                let start = self.index(x0, y);
-                self.data[start..start + (x1 - x0) as usize].fill(value(on));
-                let row = Rect {
-                    x0,
-                    y0: y,
-                    x1,
-                    y1: y + 1,
-                };
-                touched = Some(touched.map_or(row, |t| t.union(row)));
+                self.fill_span(y, (first as u32, last as u32 + 1), on, &mut touched);
             }
         }
         touched

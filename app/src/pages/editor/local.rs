@@ -159,3 +159,23 @@ pub async fn load_image(url: &str) -> Result<HtmlImageElement, ()> {
         Err(())
     }
 }
+
+/// The files of a list (a drop, a paste or a file input), in order.
+pub fn files_of(list: Option<web_sys::FileList>) -> Vec<File> {
+    list.map(|files| (0..files.length()).filter_map(|i| files.get(i)).collect())
+        .unwrap_or_default()
+}
+
+/// The files a file input's change event chose; the input is emptied, so choosing the same
+/// file again is a change too.
+pub fn take_chosen_files(ev: &leptos::ev::Event) -> Vec<File> {
+    let Some(input) = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+    else {
+        return Vec::new();
+    };
+    let files = files_of(input.files());
+    input.set_value("");
+    files
+}

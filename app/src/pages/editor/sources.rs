@@ -7,12 +7,11 @@
 
 use leptos::{prelude::*, task::spawn_local};
 use protocol::{refusal, sniff};
-use wasm_bindgen::JsCast;
 use web_sys::File;
 
 use super::{
     EditorState,
-    local::{SourceMask, load_image},
+    local::{SourceMask, files_of, load_image, take_chosen_files},
     stage,
 };
 
@@ -79,25 +78,17 @@ pub fn listen_for_drops_and_pastes(state: EditorState) {
     Effect::new(move |_| {
         let over = window_event_listener(leptos::ev::dragover, |ev| ev.prevent_default());
         let drop = window_event_listener(leptos::ev::drop, move |ev| {
-            if let Some(files) = ev.data_transfer().and_then(|d| d.files())
-                && files.length() > 0
-            {
+            let files = files_of(ev.data_transfer().and_then(|d| d.files()));
+            if !files.is_empty() {
                 ev.prevent_default();
-                add_files(
-                    state,
-                    (0..files.length()).filter_map(|i| files.get(i)).collect(),
-                );
+                add_files(state, files);
             }
         });
         let paste = window_event_listener(leptos::ev::paste, move |ev| {
-            if let Some(files) = ev.clipboard_data().and_then(|d| d.files())
-                && files.length() > 0
-            {
+            let files = files_of(ev.clipboard_data().and_then(|d| d.files()));
+            if !files.is_empty() {
                 ev.prevent_default();
-                add_files(
-                    state,
-                    (0..files.length()).filter_map(|i| files.get(i)).collect(),
-                );
+                add_files(state, files);
             }
         });
         on_cleanup(move || {
@@ -106,24 +97,6 @@ pub fn listen_for_drops_and_pastes(state: EditorState) {
             paste.remove();
         });
     });
-}
-
-/// Adds the files of a file input.
-fn add_from_input(state: EditorState, ev: &leptos::ev::Event) {
-    let Some(input) = ev
-        .target()
-        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-    else {
-        return;
-    };
-    if let Some(files) = input.files() {
-        add_files(
-            state,
-            (0..files.length()).filter_map(|i| files.get(i)).collect(),
-        );
-    }
-    // Let the same file be picked again after removing it.
-    input.set_value("");
 }
 
 /// Adds files as sources, as many as the chosen model still has room for (refused files take
@@ -324,7 +297,7 @@ pub fn SourcePicker() -> impl IntoView {
                         multiple
                         data-testid="file-input"
                         disabled=move || { count() >= max() }
-                        on:change=move |ev| add_from_input(state, &ev)
+                        on:change=move |ev| add_files(state, take_chosen_files(&ev))
                     />
                 </label>
                 <span class="muted small" data-testid="sources-count">

@@ -8,7 +8,9 @@ use wasm_bindgen::JsCast;
 use web_sys::{HtmlElement, KeyboardEvent};
 
 use super::{
-    EditorState, mask_file, send, stage,
+    EditorState,
+    local::take_chosen_files,
+    mask_file, send, stage,
     tool::{BRUSH_MAX, BRUSH_MIN, Tool, brush_step},
 };
 
@@ -80,14 +82,7 @@ async fn next_tick() {
 
 /// Reads a mask file into the active mask (same size only), as one undo step.
 fn import(state: EditorState, ev: &leptos::ev::Event) {
-    let Some(input) = ev
-        .target()
-        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-    else {
-        return;
-    };
-    let file = input.files().and_then(|f| f.get(0));
-    input.set_value("");
+    let file = take_chosen_files(ev).into_iter().next();
     let (Some(file), Some(size)) = (file, state.active_source().and_then(|s| s.size())) else {
         return;
     };
