@@ -33,10 +33,28 @@ pub async fn get_image_detail(id: String) -> Result<Option<ImageDetail>, AppErro
         return Ok(None);
     }
     let store = ssr::store()?;
-    let Some(lineage) = store.run(move |s| s.lineage(&id)).await? else {
+    let found = store
+        .run(move |s| {
+            let Some(lineage) = s.lineage(&id)? else {
+                return Ok(None);
+            };
+            let extras = if lineage.image.grounded {
+                s.extras(&id)?
+            } else {
+                Default::default()
+            };
+            Ok::<_, engine::store::StoreError>(Some((lineage, extras)))
+        })
+        .await?;
+    let Some((lineage, extras)) = found else {
         return Ok(None);
     };
-    Ok(Some(ssr::detail(&lineage)))
+    let grounding = extras
+        .grounding
+        .as_deref()
+        .and_then(engine::grounding::StoredGrounding::from_json)
+        .map(|g| g.to_protocol());
+    Ok(Some(ssr::detail(&lineage, grounding)))
 }
 
 /// Deletes an image (its row, and its files unless another image shares them). With
@@ -153,11 +171,15 @@ mod ssr {
             total_tokens: r.prompt_tokens + r.output_tokens + r.thoughts_tokens,
             cost_usd: r.cost_usd,
             parent_id: r.parent_id.clone(),
+            thinking_level: r.thinking_level.clone(),
+            grounded: r.grounded,
+            context_turns: r.context_turns,
         }
     }
 
-    pub fn detail(lineage: &Lineage) -> ImageDetail {
+    pub fn detail(lineage: &Lineage, grounding: Option<protocol::Grounding>) -> ImageDetail {
         ImageDetail {
+            grounding,
             image: item(&lineage.image),
             ancestors: lineage
                 .ancestors

@@ -1,12 +1,21 @@
 //! The server functions that make images: `generate_image` (JSON) and `edit_image`
-//! (multipart: the images and the mask as files, the rest as fields).
+//! (multipart: the images and the mask as files, the rest as fields), and the same jobs with
+//! their progress streamed, `generate_stream` and `edit_stream`.
 //!
-//! Both hand the work to the engine's `Studio` and answer with a [`protocol::ImageResult`]
+//! All hand the work to the engine's `Studio` and answer with a [`protocol::ImageResult`]
 //! (ids and URLs, never bytes), or an [`AppError`] with a kind and a sentence. Internal detail
 //! goes to the log only; the status follows from the kind (see [`crate::error`]).
+//!
+//! The streamed ones answer `200` with `text/plain` at once and then one JSON
+//! [`protocol::JobEvent`] per line as the job goes (its turn, each attempt, each retry with its
+//! wait, the model's thought summaries, compositing, storing), a line every 15 s when nothing
+//! else happens (so proxies keep the connection), and last the result or the error. Nothing is
+//! buffered on the way (`X-Accel-Buffering: no`). When the browser goes away (Cancel), the
+//! stream is dropped, and with it the job and its upstream call. A browser that cannot read a
+//! stream calls the plain functions, which answer the same result or error.
 
 use leptos::prelude::*;
-use leptos::server_fn::codec::{Json, MultipartData, MultipartFormData};
+use leptos::server_fn::codec::{Json, MultipartData, MultipartFormData, StreamingText, TextStream};
 use protocol::{GenerateRequest, ImageResult};
 
 use crate::error::AppError;
@@ -32,6 +41,30 @@ pub async fn edit_image(data: MultipartData) -> Result<ImageResult, AppError> {
     Ok(job.finish(outcome)?)
 }
 
+/// Text to image, its progress streamed line by line (see the module's documentation).
+#[server(prefix = "/api", endpoint = "generate_stream", input = Json, output = StreamingText)]
+pub async fn generate_stream(request: GenerateRequest) -> Result<TextStream<AppError>, AppError> {
+    let studio = ssr::studio()?;
+    Ok(ssr::streamed(
+        "generate",
+        request.model.clone(),
+        move |progress| async move { studio.generate_observed(request, &progress).await },
+    ))
+}
+
+/// An edit (the same fields as [`edit_image`]), its progress streamed line by line. The
+/// upload is read whole before the stream begins: a refused upload is an HTTP error.
+#[server(prefix = "/api", endpoint = "edit_stream", input = MultipartFormData, output = StreamingText)]
+pub async fn edit_stream(data: MultipartData) -> Result<TextStream<AppError>, AppError> {
+    let studio = ssr::studio()?;
+    let edit = ssr::read_edit(data, &studio).await?;
+    Ok(ssr::streamed(
+        "edit",
+        edit.model.clone(),
+        move |progress| async move { studio.edit_observed(edit, &progress).await },
+    ))
+}
+
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
     use engine::{
@@ -40,7 +73,7 @@ pub(crate) mod ssr {
         studio::{EditJob, JobError, Studio},
     };
     use leptos::prelude::*;
-    use leptos::server_fn::codec::MultipartData;
+    use leptos::server_fn::codec::{MultipartData, TextStream};
     use protocol::{ErrorKind, ImageResult, limits};
 
     use crate::error::AppError;
@@ -130,12 +163,11 @@ pub(crate) mod ssr {
             .await
             .map_err(AppError)?;
         let mut job = EditJob {
-            images: form.images,
             mask: form.mask,
-            prompt: form.prompt,
-            model: form.model,
-            parent_id: None,
-            upload_memory: MemoryPermit::none(),
+            thinking_level: form.thinking_level,
+            grounding: form.grounding,
+            continue_conversation: !form.fresh_conversation,
+            ..EditJob::new(form.images, form.prompt, form.model)
         };
         if let Some(id) = form.source_id {
             if !protocol::is_image_id(&id) {
@@ -159,6 +191,48 @@ pub(crate) mod ssr {
         }
         job.upload_memory = memory;
         Ok(job)
+    }
+
+    /// How often a quiet job says it is still working.
+    const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(15);
+
+    /// A job run inside the answer's body: its events as lines of JSON, the last one its
+    /// result or error. Dropping the stream drops the job.
+    pub fn streamed<F, Fut>(kind: &'static str, model: String, run: F) -> TextStream<AppError>
+    where
+        F: FnOnce(engine::progress::Progress) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<ImageResult, JobError>> + Send + 'static,
+    {
+        use futures::StreamExt;
+        use protocol::JobEvent;
+
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            // Reverse proxies (nginx and the like) hold a response back until it ends unless
+            // told not to; the events must arrive as they happen.
+            response.insert_header(
+                http::HeaderName::from_static("x-accel-buffering"),
+                http::HeaderValue::from_static("no"),
+            );
+            response.insert_header(
+                http::header::CACHE_CONTROL,
+                http::HeaderValue::from_static("no-store, no-transform"),
+            );
+        }
+        let (progress, events) = engine::progress::Progress::channel();
+        let job = async move {
+            let record = Job::start(kind, &model);
+            match record.finish(run(progress).await) {
+                Ok(result) => JobEvent::Done {
+                    result: Box::new(result),
+                },
+                Err(e) => JobEvent::Failed {
+                    error: AppError::from(e).0,
+                },
+            }
+        };
+        let lines = crate::job_stream::JobStream::new(Box::pin(job), events, HEARTBEAT)
+            .map(|event| Ok(crate::job_stream::line(&event)));
+        TextStream::new(lines)
     }
 
     fn gone() -> AppError {

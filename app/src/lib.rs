@@ -12,6 +12,7 @@
 pub mod error;
 pub mod gallery_api;
 pub mod images_api;
+pub mod job_stream;
 mod layout;
 mod pages;
 pub mod security;

@@ -29,8 +29,12 @@ pub async fn get_server_info() -> Result<ServerInfo, AppError> {
         tracing::error!("ServerInfo was not provided to the Leptos context");
         AppError::internal()
     })?;
-    // How full the store is changes; the rest is fixed at start-up.
+    // How full the store is and which models the key can use change; the rest is fixed at
+    // start-up.
     if let Some(studio) = use_context::<engine::studio::Studio>() {
+        for model in &mut info.models {
+            model.availability = studio.availability().get(&model.id);
+        }
         match studio.store().run(|s| s.usage()).await {
             Ok(usage) => {
                 info.storage = Some(protocol::StorageInfo {

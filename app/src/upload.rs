@@ -41,6 +41,12 @@ pub struct EditForm {
     pub model: String,
     /// A stored image to edit; an empty `source_id` counts as none.
     pub source_id: Option<String>,
+    /// The thinking level; an empty one counts as none (the model's default).
+    pub thinking_level: Option<String>,
+    /// `grounding=on`: ground the edit in Google Search.
+    pub grounding: bool,
+    /// `conversation=fresh`: edit the stored image without replaying its conversation.
+    pub fresh_conversation: bool,
 }
 
 impl EditForm {
@@ -64,7 +70,8 @@ pub async fn read_edit_form(
         let name = field.name().unwrap_or_default().to_owned();
         let Some(kind) = EditField::parse(&name) else {
             return Err(bad(format!(
-                "The upload has an unexpected field {name:?}. Send image, mask, prompt, model and source_id only."
+                "The upload has an unexpected field {name:?}. Send only {}.",
+                EditField::ALL.map(EditField::name).join(", ")
             )));
         };
         if !kind.repeats() && seen.contains(&kind) {
@@ -114,6 +121,23 @@ pub async fn read_edit_form(
             EditField::Prompt => edit.prompt = text(bytes)?,
             EditField::Model => edit.model = text(bytes)?,
             EditField::SourceId => edit.source_id = Some(text(bytes)?).filter(|id| !id.is_empty()),
+            EditField::ThinkingLevel => {
+                edit.thinking_level = Some(text(bytes)?).filter(|l| !l.is_empty());
+            }
+            EditField::Grounding => {
+                edit.grounding = match text(bytes)?.as_str() {
+                    "on" => true,
+                    "" | "off" => false,
+                    _ => return Err(bad("The field grounding must be on or off.")),
+                };
+            }
+            EditField::Conversation => {
+                edit.fresh_conversation = match text(bytes)?.as_str() {
+                    "fresh" => true,
+                    "" | "continue" => false,
+                    _ => return Err(bad("The field conversation must be continue or fresh.")),
+                };
+            }
         }
     }
     Ok(edit)
@@ -189,6 +213,29 @@ mod tests {
             max_file_bytes: 1000,
             max_text_bytes: 100,
             max_total_bytes: 1500,
+        }
+    }
+
+    #[test]
+    fn reads_the_options_and_refuses_values_it_does_not_know() {
+        let form = read(&body(&[
+            ("prompt", b"x"),
+            ("model", b"m"),
+            ("image", b"i"),
+            ("thinking_level", b"high"),
+            ("grounding", b"on"),
+            ("conversation", b"fresh"),
+        ]))
+        .unwrap();
+        assert_eq!(form.thinking_level.as_deref(), Some("high"));
+        assert!(form.grounding && form.fresh_conversation);
+        let defaults = read(&body(&[("prompt", b"x"), ("thinking_level", b"")])).unwrap();
+        assert!(defaults.thinking_level.is_none() && !defaults.grounding);
+        assert!(!defaults.fresh_conversation);
+        for (field, value) in [("grounding", &b"yes"[..]), ("conversation", b"new")] {
+            let e = read(&body(&[(field, value)])).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::BadRequest);
+            assert!(e.message.contains(field), "{}", e.message);
         }
     }
 

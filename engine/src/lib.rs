@@ -11,16 +11,24 @@
 //! - [`memory`]: the process-wide image-memory budget every job reserves from.
 //! - [`studio`]: the jobs (generate, edit) from a request to a stored result: admission (a
 //!   turn, the store's room, the day's budget, memory) before any work that costs.
+//! - [`progress`]: what a job tells the browser while it runs.
+//! - [`conversation`]: what is kept of each model turn, and the history a follow-up replays.
+//! - [`grounding`]: what is kept of a grounded answer's sources, and how they are shown.
+//! - [`availability`]: which models this server's key can use.
 //! - [`blocking`] and [`clock`]: the one way to run blocking work, and the one clock.
 
+pub mod availability;
 pub mod blocking;
 pub mod clock;
 pub mod composite;
+pub mod conversation;
 pub mod edit;
 pub mod error;
+pub mod grounding;
 pub mod input;
 pub mod mask;
 pub mod memory;
+pub mod progress;
 pub mod resize;
 pub mod store;
 pub mod studio;

@@ -14,28 +14,45 @@
 //! black = keep), then any further reference images, and an instruction that says so. The
 //! model uses it as a strong hint; the compositing step makes it a guarantee.
 
-use std::{collections::BTreeMap, io::Cursor, sync::Arc, time::Duration};
+use std::{
+    collections::BTreeMap,
+    io::Cursor,
+    sync::{
+        Arc,
+        atomic::{AtomicU32, Ordering},
+    },
+    time::Duration,
+};
 
+use bytes::Bytes;
 use gemini::{
-    CallLimits, Client, GeminiError,
-    wire::{Content, GenerateContentRequest, GenerationConfig, ImageConfig, Part},
+    CallLimits, CallOptions, Client, GeminiError,
+    wire::{
+        Content, GenerateContentRequest, GenerationConfig, ImageConfig, Part, ThinkingConfig, Tool,
+    },
 };
 use image::DynamicImage;
 use protocol::{
-    ErrorKind, GenerateRequest, ImageResult, MAX_PROMPT_CHARS, THUMBNAIL_SIDE, UserError,
+    Availability, ErrorKind, GenerateRequest, Grounding, ImageResult, JobEvent, MAX_PROMPT_CHARS,
+    THUMBNAIL_SIDE, UserError,
 };
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::{
+    availability::{self, ModelAvailability},
     blocking::{TaskFailed, blocking},
     clock,
-    edit::{self, AnswerBounds},
+    conversation::{self, Turn},
+    edit::{self, AnswerBounds, REFERENCE_SIDE},
     error::InputError,
+    grounding::StoredGrounding,
     input::{self, InputLimits, SourceImage},
     memory::{MemoryBudget, MemoryError, MemoryPermit},
+    progress::Progress,
     resize,
     store::{
-        ImageKind, ImageRecord, ImageStore, NewImage, Spend, SpendLimits, StoreError, StoreHandle,
+        Ancestor, FileKind, ImageKind, ImageRecord, ImageStore, NewImage, Spend, SpendLimits,
+        StoreError, StoreHandle,
     },
 };
 
@@ -55,18 +72,96 @@ pub struct ModelRules {
     pub usd_per_image: BTreeMap<String, f64>,
     /// The price of one input image, in US dollars.
     pub usd_per_input_image: f64,
+    /// What a person calls the model, e.g. `Nano Banana 2.1`.
+    pub label: String,
+    /// The thinking levels the model takes; empty when it takes none.
+    pub thinking_levels: Vec<String>,
+    /// The model thinks whatever is asked.
+    pub always_thinks: bool,
+    /// The model takes the Google Search tool.
+    pub web_search: bool,
+    /// A follow-up edit replays the conversation (the model keeps context through it).
+    pub multi_turn: bool,
+    /// Prompt tokens one input image costs (what a replayed turn's image costs).
+    pub input_tokens_per_image: u32,
+    /// The price of one Google Search query a grounded call runs, in US dollars.
+    pub usd_per_search: f64,
 }
 
 impl ModelRules {
-    /// What a call with `inputs` images asking for `size` is expected to cost.
-    fn expected_usd(&self, size: Option<&str>, inputs: usize) -> f64 {
+    /// What a call with `inputs` images asking for `size` is expected to cost (a grounded
+    /// call's search included).
+    fn expected_usd(&self, size: Option<&str>, inputs: usize, grounded: bool) -> f64 {
         let output = self
             .usd_per_image
             .get(size.unwrap_or("1K"))
             .or_else(|| self.usd_per_image.values().next())
             .copied()
             .unwrap_or(0.0);
-        output + self.usd_per_input_image * inputs as f64
+        output
+            + self.usd_per_input_image * inputs as f64
+            + if grounded { self.usd_per_search } else { 0.0 }
+    }
+
+    /// Whether the model thinks (so it can stream thought summaries).
+    fn thinks(&self) -> bool {
+        self.always_thinks || !self.thinking_levels.is_empty()
+    }
+
+    /// Refuses options the model does not take, naming them.
+    fn check_options(&self, thinking_level: Option<&str>, grounding: bool) -> Result<(), JobError> {
+        if let Some(level) = thinking_level
+            && !self.thinking_levels.iter().any(|l| l == level)
+        {
+            return Err(JobError::Request(if self.thinking_levels.is_empty() {
+                format!(
+                    "{} does not take a thinking level. Leave it at the default.",
+                    self.label
+                )
+            } else {
+                format!(
+                    "{} thinks at {}; {level:?} is not one of them.",
+                    self.label,
+                    self.thinking_levels.join(", ")
+                )
+            }));
+        }
+        if grounding && !self.web_search {
+            return Err(JobError::Request(format!(
+                "{} cannot search Google. Turn grounding off, or choose a model that can.",
+                self.label
+            )));
+        }
+        Ok(())
+    }
+
+    /// The generation settings of a call: an image (and words), the image's shape where asked
+    /// for, and the thinking level; thought summaries when they are streamed to someone.
+    fn generation_config(
+        &self,
+        image: Option<ImageConfig>,
+        thinking_level: Option<&str>,
+        thoughts: bool,
+    ) -> GenerationConfig {
+        let thinking = (thinking_level.is_some() || thoughts).then(|| ThinkingConfig {
+            include_thoughts: thoughts.then_some(true),
+            thinking_level: thinking_level.map(str::to_owned),
+        });
+        GenerationConfig {
+            response_modalities: vec!["TEXT".into(), "IMAGE".into()],
+            image_config: image,
+            thinking_config: thinking,
+            ..Default::default()
+        }
+    }
+}
+
+/// The tools of a call: Google Search when the image is grounded.
+fn tools(grounding: bool) -> Vec<Tool> {
+    if grounding {
+        vec![Tool::google_search()]
+    } else {
+        Vec::new()
     }
 }
 
@@ -83,6 +178,31 @@ pub struct EditJob {
     /// The memory reserved for the uploaded bytes while they were read; given back with
     /// them, once they are decoded.
     pub upload_memory: MemoryPermit,
+    /// The thinking level asked for, where the model takes one.
+    pub thinking_level: Option<String>,
+    /// Ground the edit in Google Search.
+    pub grounding: bool,
+    /// Continue the conversation of `parent_id`: replay its turns (where the model keeps
+    /// context). `false` starts afresh from the image alone.
+    pub continue_conversation: bool,
+}
+
+impl EditJob {
+    /// An edit of `images` (the source first) by `prompt` on `model`, with no mask (the whole
+    /// image may change) and every option at its default; set what applies.
+    pub fn new(images: Vec<Vec<u8>>, prompt: impl Into<String>, model: impl Into<String>) -> Self {
+        Self {
+            images,
+            mask: None,
+            prompt: prompt.into(),
+            model: model.into(),
+            parent_id: None,
+            upload_memory: MemoryPermit::none(),
+            thinking_level: None,
+            grounding: false,
+            continue_conversation: true,
+        }
+    }
 }
 
 /// Why a job failed.
@@ -108,6 +228,13 @@ pub enum JobError {
     Memory(#[from] MemoryError),
     #[error("the daily budget is spent")]
     OverBudget { retry_after: u64 },
+    #[error("the model {model} is not available")]
+    ModelUnavailable {
+        model: String,
+        label: String,
+        /// Another model to choose, by label.
+        instead: Option<String>,
+    },
 }
 
 impl From<StoreError> for JobError {
@@ -175,6 +302,19 @@ impl JobError {
                     budget / (1024 * 1024)
                 ),
             ),
+            JobError::ModelUnavailable {
+                model,
+                label,
+                instead,
+            } => UserError::new(
+                ErrorKind::ModelUnavailable,
+                format!(
+                    "{label} ({model}) was retired or is not available to this server's key. Choose another model{}.",
+                    instead
+                        .as_deref()
+                        .map_or_else(String::new, |other| format!(", such as {other}"))
+                ),
+            ),
             JobError::OverBudget { retry_after } => {
                 let mut user = UserError::new(
                     ErrorKind::BudgetExhausted,
@@ -209,9 +349,8 @@ fn gemini_user_error(e: &GeminiError) -> UserError {
         GeminiError::Timeout => ErrorKind::Timeout,
         GeminiError::BadRequest { .. } => ErrorKind::BadRequest,
         GeminiError::Malformed { .. } => ErrorKind::Unavailable,
-        GeminiError::InvalidKey
-        | GeminiError::PermissionDenied { .. }
-        | GeminiError::ModelNotFound { .. } => ErrorKind::Misconfigured,
+        GeminiError::InvalidKey | GeminiError::PermissionDenied { .. } => ErrorKind::Misconfigured,
+        GeminiError::ModelNotFound { .. } => ErrorKind::ModelUnavailable,
     };
     // The sentence is the error's own Display, which never holds upstream text.
     let mut user = UserError::new(kind, e.to_string());
@@ -237,9 +376,17 @@ pub struct Studio {
     feather: u32,
     /// Upstream calls allowed at once; a job waits for one at most `guard.queue_wait`.
     permits: Arc<Semaphore>,
+    /// Jobs waiting for a turn now (what a newcomer is told is ahead of it).
+    waiting: Arc<AtomicU32>,
     guard: Guard,
     memory: MemoryBudget,
+    availability: ModelAvailability,
+    /// Prompt tokens a follow-up's replayed conversation may take.
+    conversation_tokens: u32,
 }
+
+/// Prompt tokens a follow-up's conversation may take unless configured otherwise.
+pub const DEFAULT_CONVERSATION_TOKENS: u32 = 16_000;
 
 /// Limits on spending: calls at once, and a daily budget.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -295,9 +442,29 @@ impl Studio {
             limits,
             feather,
             permits: Arc::new(Semaphore::new(guard.max_concurrent)),
+            waiting: Arc::default(),
             guard,
             memory: MemoryBudget::new(DEFAULT_IMAGE_MEMORY, DEFAULT_MEMORY_WAIT),
+            availability: ModelAvailability::default(),
+            conversation_tokens: DEFAULT_CONVERSATION_TOKENS,
         }
+    }
+
+    /// The same studio with this budget for a follow-up's replayed conversation, in prompt
+    /// tokens.
+    pub fn with_conversation_tokens(mut self, tokens: u32) -> Self {
+        self.conversation_tokens = tokens;
+        self
+    }
+
+    /// The Gemini client the jobs call (the model check lists models with it).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Which models this server's key can use (the model check updates it).
+    pub fn availability(&self) -> &ModelAvailability {
+        &self.availability
     }
 
     /// The same studio with these spending limits.
@@ -327,16 +494,50 @@ impl Studio {
         &self.limits
     }
 
+    /// The model with this id, if it is offered and not known to be unavailable.
     fn model(&self, id: &str) -> Result<&ModelRules, JobError> {
-        self.models.iter().find(|m| m.id == id).ok_or_else(|| {
+        let model = self.models.iter().find(|m| m.id == id).ok_or_else(|| {
             JobError::Request(format!(
                 "The model {id:?} is not offered by this server. Choose one from the list."
             ))
-        })
+        })?;
+        if let Availability::Unavailable { .. } = self.availability.get(id) {
+            return Err(self.unavailable(model));
+        }
+        Ok(model)
+    }
+
+    /// The refusal of an unavailable model, naming another to choose.
+    fn unavailable(&self, model: &ModelRules) -> JobError {
+        let instead = self
+            .models
+            .iter()
+            .find(|m| {
+                m.id != model.id
+                    && !matches!(
+                        self.availability.get(&m.id),
+                        Availability::Unavailable { .. }
+                    )
+            })
+            .map(|m| m.label.clone());
+        JobError::ModelUnavailable {
+            model: model.id.clone(),
+            label: model.label.clone(),
+            instead,
+        }
     }
 
     /// Text to image.
     pub async fn generate(&self, request: GenerateRequest) -> Result<ImageResult, JobError> {
+        self.generate_observed(request, &Progress::none()).await
+    }
+
+    /// Text to image, telling `progress` each step as it happens.
+    pub async fn generate_observed(
+        &self,
+        request: GenerateRequest,
+        progress: &Progress,
+    ) -> Result<ImageResult, JobError> {
         let prompt = check_prompt(&request.prompt)?;
         let model = self.model(&request.model)?;
         if let Some(ratio) = &request.aspect_ratio
@@ -355,41 +556,47 @@ impl Studio {
                 model.id
             )));
         }
+        model.check_options(request.thinking_level.as_deref(), request.grounding)?;
         let answer = answer_bounds(request.image_size.as_deref(), &self.client);
         // The answer, its decoded pixels and the stored PNG.
         let memory = answer.memory() + answer.max_pixels * 4 + 4 * 1024 * 1024;
         let want = Spend {
             images: 1,
-            usd: model.expected_usd(request.image_size.as_deref(), 0),
+            usd: model.expected_usd(request.image_size.as_deref(), 0, request.grounding),
         };
-        let mut admission = self.admit(want, memory).await?;
+        let mut admission = self.admit(want, memory, progress).await?;
 
+        let streamed = progress.is_listened() && model.thinks();
         let gemini_request = GenerateContentRequest {
             contents: vec![Content::user(vec![Part::text(prompt)])],
-            generation_config: Some(GenerationConfig {
-                response_modalities: vec!["TEXT".into(), "IMAGE".into()],
-                image_config: Some(ImageConfig {
+            generation_config: Some(model.generation_config(
+                Some(ImageConfig {
                     aspect_ratio: request.aspect_ratio.clone(),
                     image_size: request.image_size.clone(),
                 }),
-                ..Default::default()
-            }),
+                request.thinking_level.as_deref(),
+                streamed,
+            )),
+            tools: tools(request.grounding),
             ..Default::default()
         };
-        let (generation, image) = self
-            .first_image(&model.id, &gemini_request, answer, &mut admission)
+        let answered = self
+            .call(model, &gemini_request, answer, &mut admission, progress)
             .await?;
-        let model_text = generation.text.clone();
         let limits = answer_limits(&self.limits, answer);
-        let new = metadata(
-            ImageKind::Generated,
-            prompt.to_owned(),
-            &model.id,
-            None,
-            (request.aspect_ratio, request.image_size),
-            &generation.usage,
-            generation.cost_usd,
-        );
+        let new = NewImage {
+            aspect_ratio: request.aspect_ratio,
+            image_size: request.image_size,
+            thinking_level: request.thinking_level,
+            grounded: request.grounding,
+            ..answered.metadata(ImageKind::Generated, prompt.to_owned(), model, None)
+        };
+        let grounding = answered
+            .grounding
+            .as_ref()
+            .map(StoredGrounding::to_protocol);
+        let (image, model_text) = (answered.image, answered.model_text);
+        progress.send(JobEvent::Storing);
         let record = self
             .store
             .run(move |store| -> Result<_, JobError> {
@@ -402,13 +609,23 @@ impl Studio {
             })
             .await?;
         drop(admission);
-        Ok(result(&record, model_text))
+        Ok(result(&record, model_text, grounding))
     }
 
     /// An edit: the source (and references) through the mask.
     pub async fn edit(&self, job: EditJob) -> Result<ImageResult, JobError> {
+        self.edit_observed(job, &Progress::none()).await
+    }
+
+    /// An edit, telling `progress` each step as it happens.
+    pub async fn edit_observed(
+        &self,
+        job: EditJob,
+        progress: &Progress,
+    ) -> Result<ImageResult, JobError> {
         let prompt = check_prompt(&job.prompt)?.to_owned();
         let model = self.model(&job.model)?.clone();
+        model.check_options(job.thinking_level.as_deref(), job.grounding)?;
         if job.images.is_empty() {
             return Err(InputError::NoImage.into());
         }
@@ -432,22 +649,32 @@ impl Studio {
             mask,
             parent_id,
             upload_memory,
+            thinking_level,
+            grounding,
+            continue_conversation,
             ..
         } = job;
 
-        // Every header, before any turn, budget or memory is taken.
+        // Every header, and the conversation's records, before any turn, budget or memory is
+        // taken.
         let limits = self.limits.clone();
         let (inspected, images, mask) = blocking(move || {
             let inspected = edit::inspect(&images, mask.as_deref(), &limits)?;
             Ok::<_, JobError>((inspected, images, mask))
         })
         .await?;
+        let turns = match (&parent_id, continue_conversation && model.multi_turn) {
+            (Some(parent), true) => self.turns(parent, &model).await?,
+            _ => Vec::new(),
+        };
         let answer = answer_bounds(None, &self.client);
+        let inputs = images.len() + usize::from(mask.is_some()) + turns.len();
         let want = Spend {
             images: 1,
-            usd: model.expected_usd(None, images.len() + usize::from(mask.is_some())),
+            usd: model.expected_usd(None, inputs, grounding),
         };
-        let mut admission = self.admit(want, inspected.memory_needed(answer)).await?;
+        let memory = inspected.memory_needed(answer) + history_memory(&turns);
+        let mut admission = self.admit(want, memory, progress).await?;
 
         let limits = self.limits.clone();
         let feather = self.feather;
@@ -458,6 +685,8 @@ impl Studio {
             prepared.into_parts().map_err(JobError::image)
         })
         .await?;
+        let mut contents = self.replay(turns).await?;
+        let context_turns = contents.len() / 2;
 
         let mut parts = vec![
             Part::text(format!("{MASK_INSTRUCTION}\n\nThe edit: {prompt}")),
@@ -470,31 +699,37 @@ impl Studio {
                 .into_iter()
                 .map(|png| Part::image("image/png", png)),
         );
+        contents.push(Content::user(parts));
+        let streamed = progress.is_listened() && model.thinks();
         let gemini_request = GenerateContentRequest {
-            contents: vec![Content::user(parts)],
-            generation_config: Some(GenerationConfig {
-                response_modalities: vec!["TEXT".into(), "IMAGE".into()],
-                ..Default::default()
-            }),
+            contents,
+            generation_config: Some(model.generation_config(
+                None,
+                thinking_level.as_deref(),
+                streamed,
+            )),
+            tools: tools(grounding),
             ..Default::default()
         };
-        let (generation, image) = self
-            .first_image(&model.id, &gemini_request, answer, &mut admission)
+        let answered = self
+            .call(&model, &gemini_request, answer, &mut admission, progress)
             .await?;
         drop(gemini_request);
-        let model_text = generation.text.clone();
 
         let limits = answer_limits(&self.limits, answer);
-        let new = metadata(
-            ImageKind::Edited,
-            prompt,
-            &model.id,
-            parent_id,
-            (None, None),
-            &generation.usage,
-            generation.cost_usd,
-        );
-        drop(generation);
+        let new = NewImage {
+            thinking_level,
+            grounded: grounding,
+            context_turns: u32::try_from(context_turns).unwrap_or(u32::MAX),
+            ..answered.metadata(ImageKind::Edited, prompt, &model, parent_id)
+        };
+        let grounding = answered
+            .grounding
+            .as_ref()
+            .map(StoredGrounding::to_protocol);
+        let (image, model_text) = (answered.image, answered.model_text);
+        progress.send(JobEvent::Compositing);
+        let stored = progress.clone();
         let record = self
             .store
             .run(move |store| -> Result<_, JobError> {
@@ -502,11 +737,133 @@ impl Studio {
                 drop(image);
                 let out = compositor.apply(&answer.pixels).map_err(JobError::image)?;
                 drop(answer);
-                Ok(store.put(finish(new, &out))?)
+                let new = finish(new, &out);
+                drop(out);
+                stored.send(JobEvent::Storing);
+                Ok(store.put(new)?)
             })
             .await?;
         drop(admission);
-        Ok(result(&record, model_text))
+        Ok(result(&record, model_text, grounding))
+    }
+
+    /// The earlier turns of `parent`'s conversation a follow-up on `model` replays, oldest
+    /// first: the image being edited and its ancestors, as long as each was made by the same
+    /// model (a signature belongs to its model) and kept its turn, within the token budget.
+    async fn turns(&self, parent: &str, model: &ModelRules) -> Result<Vec<Turn>, JobError> {
+        let (parent, id, budget) = (
+            parent.to_owned(),
+            model.id.clone(),
+            self.conversation_tokens,
+        );
+        let image_tokens = model.input_tokens_per_image;
+        self.store
+            .run(move |store| -> Result<_, JobError> {
+                let Some(lineage) = store.lineage(&parent)? else {
+                    return Ok(Vec::new());
+                };
+                let records = std::iter::once(lineage.image).chain(
+                    lineage.ancestors.into_iter().map_while(|a| match a {
+                        Ancestor::Present(record) => Some(*record),
+                        Ancestor::Deleted { .. } => None,
+                    }),
+                );
+                let mut newest_first = Vec::new();
+                for record in records.take(conversation::MAX_TURNS) {
+                    if record.model != id {
+                        break;
+                    }
+                    let Some(model_turn) = store.extras(&record.id)?.model_turn else {
+                        break;
+                    };
+                    newest_first.push(Turn { record, model_turn });
+                }
+                Ok(conversation::fit(newest_first, budget, image_tokens))
+            })
+            .await
+    }
+
+    /// The replayed turns as Gemini is sent them: for each, the user's instruction and the
+    /// model's turn, its image read back from the gallery at [`REFERENCE_SIDE`], one at a
+    /// time (the memory was reserved for it, see [`history_memory`]).
+    async fn replay(&self, turns: Vec<Turn>) -> Result<Vec<Content>, JobError> {
+        if turns.is_empty() {
+            return Ok(Vec::new());
+        }
+        let limits = self.limits.clone();
+        self.store
+            .run(move |store| -> Result<_, JobError> {
+                let mut contents = Vec::with_capacity(turns.len() * 2);
+                for turn in turns {
+                    let Some(bytes) = store.read(&turn.record, FileKind::Image)? else {
+                        // A file gone since the lineage was read: the conversation ends there.
+                        contents.clear();
+                        continue;
+                    };
+                    let pixels = input::decode_within(&bytes, &limits, REFERENCE_SIDE)?;
+                    drop(bytes);
+                    let png = Bytes::from(input::clean_png(&pixels));
+                    let Some(model) = conversation::replayed_turn(&turn.model_turn, png) else {
+                        contents.clear();
+                        continue;
+                    };
+                    contents.push(Content::user(vec![Part::text(turn.record.prompt)]));
+                    contents.push(model);
+                }
+                Ok(contents)
+            })
+            .await
+    }
+}
+
+/// The memory a replayed conversation holds: one stored file at a time, and each turn's image
+/// reduced and re-encoded for sending.
+fn history_memory(turns: &[Turn]) -> u64 {
+    let largest_file = turns.iter().map(|t| t.record.bytes).max().unwrap_or(0);
+    let reduced = |t: &Turn| {
+        let (w, h) = resize::fit_within(t.record.width, t.record.height, REFERENCE_SIDE);
+        // Decoded RGBA at most, its PNG at most as large, and the PNG's base64 in the request.
+        u64::from(w) * u64::from(h) * 4 * 3
+    };
+    let images: u64 = turns.iter().map(reduced).sum();
+    if turns.is_empty() {
+        0
+    } else {
+        largest_file + images
+    }
+}
+
+/// What a call brought back: the image (the last of the answer's images), the model's words,
+/// what it used and cost, and what is kept of its turn and its grounding.
+struct Answered {
+    image: gemini::GeneratedImage,
+    model_text: Option<String>,
+    usage: gemini::Usage,
+    cost_usd: Option<f64>,
+    model_turn: Option<String>,
+    grounding: Option<StoredGrounding>,
+}
+
+impl Answered {
+    /// A record's metadata, before its pixels are known ([`finish`] adds them).
+    fn metadata(
+        &self,
+        kind: ImageKind,
+        prompt: String,
+        model: &ModelRules,
+        parent_id: Option<String>,
+    ) -> NewImage {
+        NewImage {
+            parent_id,
+            prompt_tokens: self.usage.prompt_tokens,
+            output_tokens: self.usage.output_tokens,
+            thoughts_tokens: self.usage.thoughts_tokens,
+            search_queries: self.usage.search_queries,
+            cost_usd: self.cost_usd,
+            model_turn: self.model_turn.clone(),
+            grounding: self.grounding.as_ref().and_then(StoredGrounding::to_json),
+            ..NewImage::new(kind, prompt, model.id.clone())
+        }
     }
 }
 
@@ -571,16 +928,34 @@ impl Drop for Reservation {
 
 impl Studio {
     /// Takes, in order: a turn among the calls allowed at once, a check that the store has
-    /// room, `want` of the day's budget, and `memory` bytes of the image-memory budget.
-    async fn admit(&self, want: Spend, memory: u64) -> Result<Admission, JobError> {
-        let turn =
-            tokio::time::timeout(self.guard.queue_wait, self.permits.clone().acquire_owned())
-                .await
-                .map_err(|_| {
-                    metrics::counter!("gemflash_refusals_total", "reason" => "busy").increment(1);
-                    JobError::Busy
-                })?
-                .map_err(|_| JobError::Busy)?;
+    /// room, `want` of the day's budget, and `memory` bytes of the image-memory budget. A job
+    /// that has to wait for its turn is told how many are ahead of it.
+    async fn admit(
+        &self,
+        want: Spend,
+        memory: u64,
+        progress: &Progress,
+    ) -> Result<Admission, JobError> {
+        let turn = match self.permits.clone().try_acquire_owned() {
+            Ok(turn) => turn,
+            Err(_) => {
+                let ahead = self.waiting.fetch_add(1, Ordering::SeqCst);
+                progress.send(JobEvent::Queued { ahead });
+                let waited = tokio::time::timeout(
+                    self.guard.queue_wait,
+                    self.permits.clone().acquire_owned(),
+                )
+                .await;
+                self.waiting.fetch_sub(1, Ordering::SeqCst);
+                waited
+                    .map_err(|_| {
+                        metrics::counter!("gemflash_refusals_total", "reason" => "busy")
+                            .increment(1);
+                        JobError::Busy
+                    })?
+                    .map_err(|_| JobError::Busy)?
+            }
+        };
         let usage = self.store.run(|s| s.usage()).await?;
         if usage.is_full() {
             metrics::counter!("gemflash_refusals_total", "reason" => "storage_full").increment(1);
@@ -625,36 +1000,43 @@ impl Studio {
         }
     }
 
-    /// Calls Gemini and takes the first image of its answer. Whatever Google bills is charged
-    /// (settled against the reservation, or added to the day when there is no budget),
-    /// metered and audited, image or not.
-    async fn first_image(
+    /// Calls Gemini and takes the image of its answer (the last one, should there be more).
+    /// Whatever Google bills is charged (settled against the reservation, or added to the day
+    /// when there is no budget), metered and audited, image or not. The call is streamed when
+    /// someone listens to a thinking model, so its thought summaries arrive as it works.
+    async fn call(
         &self,
-        model: &str,
+        model: &ModelRules,
         request: &GenerateContentRequest,
         answer: AnswerBounds,
         admission: &mut Admission,
-    ) -> Result<(gemini::Generation, gemini::GeneratedImage), JobError> {
+        progress: &Progress,
+    ) -> Result<Answered, JobError> {
         if let Some(r) = admission.spend.as_mut() {
             r.sent = true;
         }
         let started = std::time::Instant::now();
-        let limits = CallLimits {
-            max_response_bytes: Some(answer.max_response_bytes),
+        let options = CallOptions {
+            limits: CallLimits {
+                max_response_bytes: Some(answer.max_response_bytes),
+            },
+            stream: progress.is_listened() && model.thinks(),
         };
         let outcome = self
             .client
-            .generate_content_with(model, request, limits)
+            .call(&model.id, request, options, &mut |event| {
+                progress.call_event(event);
+            })
             .await;
         let billed = match &outcome {
             Ok(g) => Some((g.usage, g.cost_usd)),
-            Err(e) => e.billed().map(|u| (*u, self.client.cost(model, u))),
+            Err(e) => e.billed().map(|u| (*u, self.client.cost(&model.id, u))),
         };
         let spent = Spend {
             images: u64::from(outcome.as_ref().is_ok_and(|g| !g.images.is_empty())),
             usd: billed.and_then(|(_, cost)| cost).unwrap_or(0.0),
         };
-        audit(model, request, &outcome, billed, started.elapsed());
+        audit(&model.id, request, &outcome, billed, started.elapsed());
         let charged = match admission.spend.take() {
             Some(reservation) if billed.is_some() => reservation.settle(spent).await,
             Some(reservation) => {
@@ -673,23 +1055,56 @@ impl Studio {
         if let Err(e) = charged {
             tracing::error!(error = %e, "what a call cost could not be recorded");
         }
-        let generation = outcome.inspect_err(|e| {
-            if let Some(detail) = e.detail() {
-                // Scrubbed by the client; never shown to a user.
-                tracing::warn!(kind = e.kind(), detail, "gemini refused the call");
+        let generation = match outcome {
+            Ok(generation) => generation,
+            Err(GeminiError::ModelNotFound { .. }) => {
+                let gone = Availability::Unavailable {
+                    reason: availability::NOT_FOUND.to_owned(),
+                };
+                if self.availability.set(&model.id, gone) {
+                    tracing::warn!(
+                        model = model.id,
+                        "Gemini does not know this model: it is shown as unavailable"
+                    );
+                }
+                return Err(self.unavailable(model));
             }
-        })?;
-        let image =
-            generation
-                .images
-                .first()
-                .cloned()
-                .ok_or(JobError::Gemini(GeminiError::NoImage {
-                    finish_reason: None,
-                    text: None,
-                    usage: generation.usage,
-                }))?;
-        Ok((generation, image))
+            Err(e) => {
+                if let Some(detail) = e.detail() {
+                    // Scrubbed by the client; never shown to a user.
+                    tracing::warn!(kind = e.kind(), detail, "gemini refused the call");
+                }
+                return Err(e.into());
+            }
+        };
+        let image_index = generation
+            .model_turn
+            .parts
+            .iter()
+            .rposition(|p| p.inline_data.is_some());
+        let (Some(image), Some(index)) = (generation.images.last().cloned(), image_index) else {
+            return Err(JobError::Gemini(GeminiError::NoImage {
+                finish_reason: None,
+                text: None,
+                usage: generation.usage,
+            }));
+        };
+        let model_turn = model
+            .multi_turn
+            .then(|| conversation::stored_turn(&generation.model_turn, index))
+            .flatten();
+        let grounding = generation
+            .grounding
+            .as_ref()
+            .map(|meta| StoredGrounding::from_answer(meta, gemini::scrub::scrub));
+        Ok(Answered {
+            image,
+            model_text: generation.text,
+            usage: generation.usage,
+            cost_usd: generation.cost_usd,
+            model_turn,
+            grounding,
+        })
     }
 }
 
@@ -815,28 +1230,6 @@ fn check_prompt(prompt: &str) -> Result<&str, JobError> {
     Ok(prompt)
 }
 
-/// A record's metadata, before its pixels are known ([`finish`] adds them).
-fn metadata(
-    kind: ImageKind,
-    prompt: String,
-    model: &str,
-    parent_id: Option<String>,
-    (aspect_ratio, image_size): (Option<String>, Option<String>),
-    usage: &gemini::Usage,
-    cost_usd: Option<f64>,
-) -> NewImage {
-    NewImage {
-        parent_id,
-        aspect_ratio,
-        image_size,
-        prompt_tokens: usage.prompt_tokens,
-        output_tokens: usage.output_tokens,
-        thoughts_tokens: usage.thoughts_tokens,
-        cost_usd,
-        ..NewImage::new(kind, prompt, model)
-    }
-}
-
 /// Fills in the file (a lossless PNG), thumbnail and size of a record about to be stored.
 /// The thumbnail is made on a second thread while this one encodes the PNG.
 pub fn finish(mut new: NewImage, pixels: &DynamicImage) -> NewImage {
@@ -883,7 +1276,11 @@ pub fn thumbnail(pixels: &DynamicImage) -> Vec<u8> {
     out.into_inner()
 }
 
-fn result(record: &ImageRecord, model_text: Option<String>) -> ImageResult {
+fn result(
+    record: &ImageRecord,
+    model_text: Option<String>,
+    grounding: Option<Grounding>,
+) -> ImageResult {
     let (url, download_url, thumbnail_url) = ImageResult::urls(&record.id);
     ImageResult {
         id: record.id.clone(),
@@ -897,5 +1294,7 @@ fn result(record: &ImageRecord, model_text: Option<String>) -> ImageResult {
         total_tokens: record.prompt_tokens + record.output_tokens + record.thoughts_tokens,
         cost_usd: record.cost_usd,
         model_text,
+        grounding,
+        context_turns: record.context_turns,
     }
 }

@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use engine::{
     input::InputLimits,
-    memory::MemoryPermit,
     store::{FileKind, Store},
     studio::{EditJob, ModelRules, Studio},
 };
@@ -63,10 +62,9 @@ async fn generation_is_stored_and_described_by_urls() {
     let result = f
         .studio
         .generate(GenerateRequest {
-            prompt: "a red kite".into(),
-            model: FLASH.into(),
             aspect_ratio: Some("16:9".into()),
             image_size: Some("1K".into()),
+            ..GenerateRequest::new("a red kite", FLASH)
         })
         .await
         .unwrap();
@@ -106,12 +104,12 @@ async fn an_edit_changes_nothing_outside_the_mask() {
     let result = f
         .studio
         .edit(EditJob {
-            images: vec![png(&DynamicImage::ImageRgba8(source.clone()))],
             mask: Some(png(&DynamicImage::ImageLuma8(mask.clone()))),
-            prompt: "make the middle glow".into(),
-            model: FLASH.into(),
-            parent_id: None,
-            upload_memory: MemoryPermit::none(),
+            ..EditJob::new(
+                vec![png(&DynamicImage::ImageRgba8(source.clone()))],
+                "make the middle glow",
+                FLASH,
+            )
         })
         .await
         .unwrap();
@@ -152,12 +150,8 @@ async fn an_edit_changes_nothing_outside_the_mask() {
 async fn bad_input_gets_a_kind_and_a_sentence() {
     let f = fixture().await;
     let job = |images: Vec<Vec<u8>>, mask: Option<Vec<u8>>, prompt: &str| EditJob {
-        images,
         mask,
-        prompt: prompt.into(),
-        model: FLASH.into(),
-        parent_id: None,
-        upload_memory: MemoryPermit::none(),
+        ..EditJob::new(images, prompt, FLASH)
     };
     let small = png(&DynamicImage::ImageRgba8(RgbaImage::new(8, 8)));
 

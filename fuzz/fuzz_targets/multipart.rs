@@ -15,12 +15,15 @@ use protocol::ErrorKind;
 use upload::{EditForm, UploadLimits, read_edit_form};
 
 const BOUNDARY: &str = "gemflash-fuzz";
-const NAMES: [&str; 8] = [
+const NAMES: [&str; 11] = [
     "image",
     "mask",
     "prompt",
     "model",
     "source_id",
+    "thinking_level",
+    "grounding",
+    "conversation",
     "",
     "other",
     "Image",

@@ -73,4 +73,54 @@ assert r.prompt_feedback.block_reason == types.BlockedReason.PROHIBITED_CONTENT 
 r = client.models.generate_content(model=MODEL, contents="x [sim:image-blocked]")
 assert r.candidates[0].finish_reason == types.FinishReason.IMAGE_SAFETY
 
+# models.list, page by page as the SDK pages it, and models.get.
+NB21 = "gemini-nano-banana-2.1"
+listed = list(client.models.list(config=types.ListModelsConfig(page_size=2)))
+names = [m.name for m in listed]
+assert f"models/{NB21}" in names and f"models/{MODEL}" in names, names
+assert len(listed) > 2, "more than one page was read"
+nb = next(m for m in listed if m.name == f"models/{NB21}")
+assert "generateContent" in nb.supported_actions, nb.supported_actions
+assert client.models.get(model=NB21).name == f"models/{NB21}"
+fails(errors.ClientError, 404, "NOT_FOUND", model="gemini-3-pro-image-preview", contents="x")
+
+# A multi-turn chat: the SDK keeps the model's turns (signatures included) and sends them
+# back; 2.1 refuses a turn without them, and its answer shows it kept the context.
+chat = client.chats.create(model=NB21)
+first = chat.send_message("a red boat on a lake")
+assert image_part(first).thought_signature
+second = chat.send_message("now make the boat blue")
+words = "".join(p.text or "" for p in second.candidates[0].content.parts)
+assert "the 1 earlier turn" in words, words
+assert image_part(second)
+
+# Streaming with thought summaries at a thinking level: thoughts come first, then the image.
+chunks = list(
+    client.models.generate_content_stream(
+        model=NB21,
+        contents="a lighthouse in fog",
+        config=types.GenerateContentConfig(
+            thinking_config=types.ThinkingConfig(
+                include_thoughts=True, thinking_level=types.ThinkingLevel.HIGH
+            ),
+        ),
+    )
+)
+parts = [p for c in chunks if c.candidates and c.candidates[0].content for p in c.candidates[0].content.parts or []]
+first_thought = next(i for i, p in enumerate(parts) if p.thought and p.text)
+answer = max(i for i, p in enumerate(parts) if p.inline_data and not p.thought)
+assert first_thought < answer
+assert chunks[-1].usage_metadata.thoughts_token_count >= 600
+
+# A grounded answer's metadata, in the SDK's own types.
+r = client.models.generate_content(
+    model=NB21,
+    contents="the Eiffel tower at night",
+    config=types.GenerateContentConfig(tools=[types.Tool(google_search=types.GoogleSearch())]),
+)
+g = r.candidates[0].grounding_metadata
+assert g.web_search_queries == ["the Eiffel tower at night"], g.web_search_queries
+assert g.grounding_chunks[0].web.uri.startswith("https://")
+assert "chip" in g.search_entry_point.rendered_content
+
 print("python SDK conformance: all checks passed")

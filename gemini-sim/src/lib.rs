@@ -6,6 +6,10 @@
 //! token counts, validation and error bodies, and answers with deterministic images derived
 //! from the inputs. Every failure shape can be asked for (see [`faults::Fault`]).
 //!
+//! It also lists its models (`GET /v1beta/models`, paged, with `supportedGenerationMethods`,
+//! and `GET /v1beta/models/{id}`), and can be told which models a key sees and which are
+//! retired ([`SimConfig::listed`], [`SimConfig::retired`], or the variables in [`vars`]).
+//!
 //! Tests start it in-process with [`spawn`] on a loopback port; `cargo run -p gemini-sim`
 //! serves it alone; GemFlash starts it beside itself when no API key is configured.
 
@@ -32,7 +36,7 @@ use axum::{
     extract::{DefaultBodyLimit, Path, Query, State},
     http::HeaderMap,
     response::Response,
-    routing::post,
+    routing::{get, post},
 };
 use tokio::{net::TcpListener, task::JoinHandle};
 
@@ -53,6 +57,11 @@ pub struct SimConfig {
     pub accepted_key: Option<String>,
     /// How long the `slow` fault waits before answering.
     pub slow: Duration,
+    /// The models `models.list` shows this key, by id; `None` lists every model served. A
+    /// model left out still answers (as a model hidden from a key's list may).
+    pub listed: Option<Vec<String>>,
+    /// Models that are retired: they answer 404 `NOT_FOUND` and are not listed.
+    pub retired: Vec<String>,
 }
 
 impl Default for SimConfig {
@@ -61,7 +70,103 @@ impl Default for SimConfig {
             latency: Latency::None,
             accepted_key: None,
             slow: Duration::from_secs(600),
+            listed: None,
+            retired: Vec::new(),
         }
+    }
+}
+
+/// The environment variables the simulator reads (the standalone binary, and GemFlash's own
+/// simulator when it runs without a key).
+pub mod vars {
+    /// The one key accepted (any non-empty key when unset).
+    pub const KEY: &str = "GEMINI_SIM_KEY";
+    /// Latency in milliseconds: `800`, or a range `500-2000`.
+    pub const LATENCY_MS: &str = "GEMINI_SIM_LATENCY_MS";
+    /// Comma-separated ids `models.list` shows (every model when unset).
+    pub const MODELS: &str = "GEMINI_SIM_MODELS";
+    /// Comma-separated ids that answer 404 as retired.
+    pub const RETIRED: &str = "GEMINI_SIM_RETIRED";
+    /// Where the standalone binary listens (default `127.0.0.1:4100`).
+    pub const ADDR: &str = "GEMINI_SIM_ADDR";
+}
+
+/// A simulator setting that cannot be used: which variable, and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{var}: {problem}")]
+pub struct SimConfigError {
+    pub var: &'static str,
+    pub problem: String,
+}
+
+impl SimConfig {
+    /// These settings with any the environment gives (see [`vars`]) laid over them. `lookup`
+    /// reads one variable; an empty value counts as unset. A bad value is named in the error.
+    pub fn with_env(
+        mut self,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, SimConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        if let Some(key) = get(vars::KEY) {
+            self.accepted_key = Some(key.trim().to_owned());
+        }
+        if let Some(text) = get(vars::LATENCY_MS) {
+            self.latency = parse_latency(&text).ok_or_else(|| SimConfigError {
+                var: vars::LATENCY_MS,
+                problem: format!("{text:?} is not N or MIN-MAX milliseconds"),
+            })?;
+        }
+        let ids = |var: &'static str, text: String| -> Result<Vec<String>, SimConfigError> {
+            let ids: Vec<String> = text
+                .split(',')
+                .map(|id| id.trim().trim_start_matches("models/").to_owned())
+                .filter(|id| !id.is_empty())
+                .collect();
+            match ids.iter().find(|id| models::find(id).is_none()) {
+                Some(unknown) => Err(SimConfigError {
+                    var,
+                    problem: format!(
+                        "{unknown:?} is not a model the simulator serves ({})",
+                        models::MODELS
+                            .iter()
+                            .map(|m| m.id)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                }),
+                None => Ok(ids),
+            }
+        };
+        if let Some(text) = get(vars::MODELS) {
+            self.listed = Some(ids(vars::MODELS, text)?);
+        }
+        if let Some(text) = get(vars::RETIRED) {
+            self.retired = ids(vars::RETIRED, text)?;
+        }
+        Ok(self)
+    }
+
+    /// Whether `id` is retired here (the real API's retired ids always are).
+    pub fn is_retired(&self, id: &str) -> bool {
+        models::RETIRED.contains(&id) || self.retired.iter().any(|r| r == id)
+    }
+
+    /// Whether `models.list` shows `id`.
+    pub fn lists(&self, id: &str) -> bool {
+        !self.is_retired(id)
+            && self
+                .listed
+                .as_ref()
+                .is_none_or(|listed| listed.iter().any(|l| l == id))
+    }
+}
+
+/// `800` (fixed) or `500-2000` (a range), in milliseconds.
+pub fn parse_latency(text: &str) -> Option<Latency> {
+    let ms = |s: &str| s.trim().parse::<u64>().ok().map(Duration::from_millis);
+    match text.split_once('-') {
+        Some((lo, hi)) => Some(Latency::Range(ms(lo)?, ms(hi)?)),
+        None => Some(Latency::Fixed(ms(text)?)),
     }
 }
 
@@ -90,8 +195,10 @@ fn new_state(config: SimConfig) -> Arc<SimState> {
 fn router_with_state(state: Arc<SimState>) -> Router {
     Router::new()
         // The real API serves the stable `v1` and the `v1beta` surface; SDKs use either.
-        .route("/v1beta/models/{call}", post(call))
-        .route("/v1/models/{call}", post(call))
+        .route("/v1beta/models/{call}", post(call).get(get_model))
+        .route("/v1/models/{call}", post(call).get(get_model))
+        .route("/v1beta/models", get(list_models))
+        .route("/v1/models", get(list_models))
         .layer(DefaultBodyLimit::max(110 * 1024 * 1024))
         .with_state(state)
 }
@@ -105,6 +212,23 @@ async fn call(
 ) -> Response {
     state.calls.fetch_add(1, Ordering::Relaxed);
     respond::call(&state, &call, &query, &headers, &body).await
+}
+
+async fn list_models(
+    State(state): State<Arc<SimState>>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    respond::list_models(&state, &query, &headers)
+}
+
+async fn get_model(
+    State(state): State<Arc<SimState>>,
+    Path(name): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    respond::get_model(&state, &name, &query, &headers)
 }
 
 /// A simulator running in the background on a loopback port. Stops when dropped.

@@ -13,15 +13,22 @@ pub struct SimModel {
 pub enum Family {
     /// `gemini-2.5-flash-image`: one size per ratio, 1290 tokens, no `imageSize`.
     Flash25,
-    /// `gemini-3-pro-image`: 1K/2K/4K grid; often answers JPEG.
+    /// `gemini-3-pro-image`: 1K/2K/4K grid; always thinks; often answers JPEG.
     Pro3,
     /// `gemini-3.1-flash-image`: 512/1K/2K/4K grid, four extra extreme ratios.
     Flash31,
-    /// `gemini-3.1-flash-lite-image`: 1K only.
+    /// `gemini-3.1-flash-lite-image`: 1K only, no thinking, no tools.
     FlashLite31,
+    /// `gemini-nano-banana-2.1`: 1K/2K/4K (512 answers 400), all 14 ratios, thinking levels.
+    NanoBanana21,
 }
 
 pub const MODELS: &[SimModel] = &[
+    SimModel {
+        id: "gemini-nano-banana-2.1",
+        family: Family::NanoBanana21,
+        max_input_images: 14,
+    },
     SimModel {
         id: "gemini-3.1-flash-image",
         family: Family::Flash31,
@@ -63,13 +70,15 @@ pub fn find(id: &str) -> Option<&'static SimModel> {
 
 impl SimModel {
     pub fn supports_ratio(&self, ratio: &str) -> bool {
-        BASE_RATIOS.contains(&ratio)
-            || (self.family == Family::Flash31 && EXTRA_RATIOS.contains(&ratio))
+        self.ratios().contains(&ratio)
     }
 
     pub fn ratios(&self) -> Vec<&'static str> {
         let mut all = BASE_RATIOS.to_vec();
-        if self.family == Family::Flash31 {
+        if matches!(
+            self.family,
+            Family::Flash31 | Family::NanoBanana21 | Family::FlashLite31
+        ) {
             all.extend_from_slice(EXTRA_RATIOS);
         }
         all
@@ -79,7 +88,7 @@ impl SimModel {
     pub fn sizes(&self) -> &'static [&'static str] {
         match self.family {
             Family::Flash25 => &[],
-            Family::Pro3 => &["1K", "2K", "4K"],
+            Family::Pro3 | Family::NanoBanana21 => &["1K", "2K", "4K"],
             Family::Flash31 => &["512", "1K", "2K", "4K"],
             Family::FlashLite31 => &["1K"],
         }
@@ -106,8 +115,8 @@ impl SimModel {
             (Family::Pro3, "4K") => 2000,
             (Family::Pro3, _) => 1120,
             (Family::Flash31, "512") => 747,
-            (Family::Flash31, "2K") => 1680,
-            (Family::Flash31, "4K") => 2520,
+            (Family::Flash31 | Family::NanoBanana21, "2K") => 1680,
+            (Family::Flash31 | Family::NanoBanana21, "4K") => 2520,
             _ => 1120,
         }
     }
@@ -117,13 +126,37 @@ impl SimModel {
         match self.family {
             Family::Flash25 => 258 * width.div_ceil(768).max(1) * height.div_ceil(768).max(1),
             Family::Pro3 => 560,
-            Family::Flash31 | Family::FlashLite31 => 1120,
+            Family::Flash31 | Family::FlashLite31 | Family::NanoBanana21 => 1120,
         }
     }
 
-    /// Whether the model thinks (3.x): thought signatures and thought tokens.
+    /// Whether the model thinks: thought tokens, and thought signatures on its parts.
     pub fn thinks(&self) -> bool {
-        self.family != Family::Flash25
+        !matches!(self.family, Family::Flash25 | Family::FlashLite31)
+    }
+
+    /// The `thinkingLevel` values the model takes (empty: it takes none), and the one it uses
+    /// when none is asked for.
+    pub fn thinking_levels(&self) -> (&'static [&'static str], Option<&'static str>) {
+        match self.family {
+            Family::NanoBanana21 => (&["minimal", "medium", "high"], Some("medium")),
+            Family::Flash31 => (&["minimal", "high"], Some("minimal")),
+            Family::Pro3 | Family::Flash25 | Family::FlashLite31 => (&[], None),
+        }
+    }
+
+    /// Whether the model takes the Google Search tool.
+    pub fn grounds(&self) -> bool {
+        matches!(
+            self.family,
+            Family::NanoBanana21 | Family::Flash31 | Family::Pro3
+        )
+    }
+
+    /// Whether a model turn sent back without its thought signature is refused (400), as on
+    /// the 3.1 Flash family; Pro takes it but loses the context.
+    pub fn requires_signatures(&self) -> bool {
+        matches!(self.family, Family::NanoBanana21 | Family::Flash31)
     }
 
     /// Whether it answers JPEG rather than PNG.
@@ -201,13 +234,27 @@ mod tests {
     }
 
     #[test]
-    fn extreme_ratios_only_on_31_flash() {
-        assert!(
-            find("gemini-3.1-flash-image")
-                .unwrap()
-                .supports_ratio("8:1")
-        );
+    fn extreme_ratios_on_the_flash_family_only() {
+        for id in [
+            "gemini-3.1-flash-image",
+            "gemini-nano-banana-2.1",
+            "gemini-3.1-flash-lite-image",
+        ] {
+            assert!(find(id).unwrap().supports_ratio("8:1"), "{id}");
+            assert_eq!(find(id).unwrap().ratios().len(), 14, "{id}");
+        }
         assert!(!find("gemini-3-pro-image").unwrap().supports_ratio("8:1"));
+    }
+
+    #[test]
+    fn nano_banana_21_has_no_512_and_thinks_at_three_levels() {
+        let m = find("gemini-nano-banana-2.1").unwrap();
+        assert_eq!(m.sizes(), ["1K", "2K", "4K"]);
+        assert_eq!(m.thinking_levels().0, ["minimal", "medium", "high"]);
+        assert_eq!(m.output_tokens("4K"), 2520);
+        assert!(m.grounds() && m.requires_signatures());
+        let lite = find("gemini-3.1-flash-lite-image").unwrap();
+        assert!(!lite.thinks() && !lite.grounds());
     }
 
     #[test]

@@ -37,13 +37,25 @@ pub fn from_prompt(prompt: &str, width: u32, height: u32) -> RgbImage {
     })
 }
 
-/// The first input, resized to the output size and colour-inverted.
-pub fn edit(input: &DynamicImage, width: u32, height: u32) -> RgbImage {
+/// What `context` earlier turns of a conversation do to an edited pixel: nothing without
+/// them; with them, each channel is XORed with a value of the turn count, so a test can tell
+/// from the pixels alone how much of the conversation the model was sent.
+pub fn with_context(rgb: [u8; 3], context: usize) -> [u8; 3] {
+    if context == 0 {
+        return rgb;
+    }
+    let k = (context as u8).wrapping_mul(0x25);
+    [rgb[0] ^ k, rgb[1] ^ k, rgb[2] ^ k]
+}
+
+/// The first input, resized to the output size and colour-inverted (then marked by the
+/// conversation's length, see [`with_context`]).
+pub fn edit(input: &DynamicImage, width: u32, height: u32, context: usize) -> RgbImage {
     let mut out = input
         .resize_exact(width, height, FilterType::Triangle)
         .to_rgb8();
     for p in out.pixels_mut() {
-        p.0 = [255 - p.0[0], 255 - p.0[1], 255 - p.0[2]];
+        p.0 = with_context([255 - p.0[0], 255 - p.0[1], 255 - p.0[2]], context);
     }
     out
 }
@@ -56,6 +68,7 @@ pub fn edit_with_mask(
     mask: &DynamicImage,
     width: u32,
     height: u32,
+    context: usize,
 ) -> RgbImage {
     let mut out = input
         .resize_exact(width, height, FilterType::Triangle)
@@ -65,7 +78,7 @@ pub fn edit_with_mask(
         .to_luma8();
     for (p, m) in out.pixels_mut().zip(mask.pixels()) {
         p.0 = if m.0[0] >= 128 {
-            [255 - p.0[0], 255 - p.0[1], 255 - p.0[2]]
+            with_context([255 - p.0[0], 255 - p.0[1], 255 - p.0[2]], context)
         } else {
             [
                 p.0[0].saturating_add(3),
@@ -129,7 +142,10 @@ mod tests {
     #[test]
     fn an_edit_inverts_the_input() {
         let input = DynamicImage::ImageRgb8(RgbImage::from_pixel(8, 8, Rgb([10, 20, 30])));
-        let out = edit(&input, 8, 8);
+        let out = edit(&input, 8, 8, 0);
         assert_eq!(out.get_pixel(3, 3).0, [245, 235, 225]);
+        // Two earlier turns of a conversation mark it: 245 ^ 0x4a, and so on.
+        let out = edit(&input, 8, 8, 2);
+        assert_eq!(out.get_pixel(3, 3).0, [245 ^ 0x4a, 235 ^ 0x4a, 225 ^ 0x4a]);
     }
 }

@@ -10,9 +10,11 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use base64::Engine as _;
+use futures_util::StreamExt;
 use gemini::wire::{
     BlockReason, Candidate, Content, FinishReason, GenerateContentRequest, GenerateContentResponse,
-    ModalityTokenCount, Part, PromptFeedback, UsageMetadata,
+    GroundingChunk, GroundingMetadata, ModalityTokenCount, Part, PromptFeedback, SearchEntryPoint,
+    UsageMetadata, WebSource,
 };
 
 use crate::{
@@ -42,13 +44,12 @@ pub(crate) async fn call(
     }
 }
 
-async fn answer(
+/// The caller's key, from the header (or `?key=`), if the simulator accepts it.
+fn authenticate(
     state: &SimState,
-    call: &str,
     query: &HashMap<String, String>,
     headers: &HeaderMap,
-    body: &Bytes,
-) -> Result<Response, ApiError> {
+) -> Result<String, ApiError> {
     let key = headers
         .get("x-goog-api-key")
         .and_then(|v| v.to_str().ok())
@@ -66,6 +67,123 @@ async fn answer(
     {
         return Err(ApiError::invalid_key());
     }
+    Ok(key)
+}
+
+/// A model that is listed but makes no images: the real list holds many such, and a client
+/// must pick the ones that answer `generateContent`.
+const EMBEDDING_MODEL: &str = "gemini-embedding-001";
+
+/// `models.list`: the models this key sees, `pageSize` at a time (default 50, at most 1000),
+/// with an opaque `nextPageToken` while more remain.
+pub(crate) fn list_models(
+    state: &SimState,
+    query: &HashMap<String, String>,
+    headers: &HeaderMap,
+) -> Response {
+    let listed = || -> Result<Response, ApiError> {
+        authenticate(state, query, headers)?;
+        let size = match query.get("pageSize") {
+            None => 50,
+            Some(text) => text
+                .parse::<usize>()
+                .map_err(|_| {
+                    ApiError::invalid_argument(format!(
+                        "Invalid value at 'page_size' (TYPE_INT32), \"{text}\""
+                    ))
+                })?
+                .clamp(1, 1000),
+        };
+        let start = match query.get("pageToken").filter(|t| !t.is_empty()) {
+            None => 0,
+            Some(token) => page_offset(token)
+                .ok_or_else(|| ApiError::invalid_argument("Invalid page token."))?,
+        };
+        let mut all: Vec<serde_json::Value> = models::MODELS
+            .iter()
+            .filter(|m| state.config.lists(m.id))
+            .map(describe)
+            .collect();
+        all.push(serde_json::json!({
+            "name": format!("models/{EMBEDDING_MODEL}"),
+            "version": "001",
+            "displayName": "Gemini Embedding 001",
+            "inputTokenLimit": 2048,
+            "outputTokenLimit": 1,
+            "supportedGenerationMethods": ["embedContent", "countTextTokens", "countTokens"],
+        }));
+        let end = (start + size).min(all.len());
+        let page: Vec<serde_json::Value> = all.get(start..end).unwrap_or_default().to_vec();
+        let mut body = serde_json::json!({ "models": page });
+        if end < all.len() {
+            body["nextPageToken"] = page_token(end).into();
+        }
+        Ok(Json(body).into_response())
+    };
+    listed().unwrap_or_else(IntoResponse::into_response)
+}
+
+/// `models.get`: one model, or 404 when it is retired or unknown.
+pub(crate) fn get_model(
+    state: &SimState,
+    name: &str,
+    query: &HashMap<String, String>,
+    headers: &HeaderMap,
+) -> Response {
+    let found = || -> Result<Response, ApiError> {
+        authenticate(state, query, headers)?;
+        let id = name.strip_prefix("models/").unwrap_or(name);
+        match models::find(id) {
+            Some(model) if !state.config.is_retired(id) => {
+                Ok(Json(describe(model)).into_response())
+            }
+            _ => Err(ApiError::new(
+                404,
+                "NOT_FOUND",
+                format!("models/{id} is not found for API version v1beta."),
+            )),
+        }
+    };
+    found().unwrap_or_else(IntoResponse::into_response)
+}
+
+fn describe(model: &SimModel) -> serde_json::Value {
+    serde_json::json!({
+        "name": format!("models/{}", model.id),
+        "version": "001",
+        "displayName": model.id,
+        "description": "An image generation and editing model (offline simulator).",
+        "inputTokenLimit": 131_072,
+        "outputTokenLimit": 32_768,
+        "supportedGenerationMethods": ["generateContent", "countTokens", "streamGenerateContent"],
+        "thinking": model.thinks(),
+    })
+}
+
+/// Page tokens are opaque to clients; here they carry the next offset.
+fn page_token(offset: usize) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("sim-page:{offset}"))
+}
+
+fn page_offset(token: &str) -> Option<usize> {
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .ok()?;
+    String::from_utf8(raw)
+        .ok()?
+        .strip_prefix("sim-page:")?
+        .parse()
+        .ok()
+}
+
+async fn answer(
+    state: &SimState,
+    call: &str,
+    query: &HashMap<String, String>,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Response, ApiError> {
+    let key = authenticate(state, query, headers)?;
 
     let (model_id, action) = call.rsplit_once(':').unwrap_or((call, ""));
     let action = match action {
@@ -83,7 +201,7 @@ async fn answer(
     };
     let model_id = model_id.strip_prefix("models/").unwrap_or(model_id);
     let model = match models::find(model_id) {
-        Some(m) if !models::RETIRED.contains(&model_id) => m,
+        Some(m) if !state.config.is_retired(model_id) => m,
         _ => return Err(ApiError::model_not_found(model_id)),
     };
 
@@ -215,15 +333,188 @@ async fn delay(state: &SimState, prompt: &str) {
     tokio::time::sleep(wait).await;
 }
 
-/// All user text, joined: where markers are looked for, and what a text image derives from.
+/// The text of the last user turn: what this call asks for (earlier turns are context), where
+/// markers are looked for, and what a text image derives from.
 fn prompt_text(request: &GenerateContentRequest) -> String {
+    last_user_turn(request)
+        .map(|c| {
+            c.parts
+                .iter()
+                .filter_map(|p| p.text.as_deref())
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default()
+}
+
+fn last_user_turn(request: &GenerateContentRequest) -> Option<&Content> {
     request
         .contents
         .iter()
-        .filter(|c| c.role.as_deref() != Some("model"))
-        .flat_map(|c| c.parts.iter().filter_map(|p| p.text.as_deref()))
+        .rev()
+        .find(|c| c.role.as_deref() != Some("model"))
+}
+
+/// Whether a signature is one this simulator issued (see [`signature`]).
+fn is_our_signature(signature: &str) -> bool {
+    base64::engine::general_purpose::STANDARD
+        .decode(signature)
+        .ok()
+        .and_then(|raw| String::from_utf8(raw).ok())
+        .is_some_and(|text| text.starts_with("sim-signature:"))
+}
+
+/// The signature the simulator puts on the parts of an answer: opaque to clients.
+fn signature(seed: &str) -> String {
+    base64::engine::general_purpose::STANDARD
+        .encode(format!("sim-signature:{:016x}", render::hash(seed)))
+}
+
+/// The earlier model turns the model keeps as context: each with its signatures back (a model
+/// turn without them is dropped from the context, as Pro does; the 3.1 Flash family refuses
+/// the request instead, in validation). Models without signatures keep every turn.
+fn context_turns(model: &SimModel, request: &GenerateContentRequest) -> usize {
+    request
+        .contents
+        .iter()
+        .filter(|c| c.role.as_deref() == Some("model"))
+        .filter(|c| {
+            !model.thinks()
+                || c.parts
+                    .iter()
+                    .filter(|p| p.inline_data.is_some() && !p.is_thought())
+                    .all(|p| p.thought_signature.as_deref().is_some_and(is_our_signature))
+        })
+        .count()
+}
+
+/// The image of the last model turn in context, for a follow-up that sends no image of its own
+/// ("now make it blue").
+fn last_model_image(request: &GenerateContentRequest) -> Option<image::DynamicImage> {
+    request
+        .contents
+        .iter()
+        .rev()
+        .filter(|c| c.role.as_deref() == Some("model"))
+        .flat_map(|c| c.parts.iter().rev())
+        .filter(|p| !p.is_thought())
+        .find_map(|p| decode(&p.inline_data.as_ref()?.data))
+}
+
+fn decode(bytes: &[u8]) -> Option<image::DynamicImage> {
+    image::ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .ok()?
+        .decode()
+        .ok()
+}
+
+/// How hard the model thinks on this call, and what its thinking costs in tokens.
+fn thinking(
+    model: &SimModel,
+    request: &GenerateContentRequest,
+    prompt: &str,
+) -> (Option<&'static str>, u32) {
+    if !model.thinks() {
+        return (None, 0);
+    }
+    let asked = request
+        .generation_config
+        .as_ref()
+        .and_then(|g| g.thinking_config.as_ref())
+        .and_then(|t| t.thinking_level.as_deref());
+    let (levels, default) = model.thinking_levels();
+    let level = asked
+        .and_then(|a| levels.iter().copied().find(|l| l.eq_ignore_ascii_case(a)))
+        .or(default);
+    let spread = (render::hash(prompt) % 200) as u32;
+    let tokens = match level {
+        Some("minimal") => 40 + spread / 4,
+        Some("high") => 600 + spread,
+        _ => 180 + spread,
+    };
+    (level, tokens)
+}
+
+/// The thought summaries a thinking model streams before its image, when asked for them.
+fn thought_summaries(prompt: &str, level: Option<&str>) -> Vec<String> {
+    let subject: String = prompt
+        .rsplit("The edit: ")
+        .next()
+        .unwrap_or(prompt)
+        .split_whitespace()
+        .take(8)
         .collect::<Vec<_>>()
-        .join("\n")
+        .join(" ");
+    let mut thoughts = vec![
+        format!("**Reading the request**\n\nI'm working out what \"{subject}\" should look like."),
+        "**Planning the composition**\n\nI'm settling the layout, the light and the colours before I draw.".to_owned(),
+    ];
+    if level == Some("high") {
+        thoughts.push(
+            "**Checking the details**\n\nI'm comparing a first draft against the request and refining it.".to_owned(),
+        );
+    }
+    thoughts
+}
+
+/// What a grounded answer reports: the searches, the pages, and the search entry point.
+fn grounding(prompt: &str) -> GroundingMetadata {
+    let words: Vec<&str> = prompt
+        .rsplit("The edit: ")
+        .next()
+        .unwrap_or(prompt)
+        .split_whitespace()
+        .filter(|w| !w.starts_with("[sim:"))
+        .take(6)
+        .collect();
+    let query = words.join(" ");
+    let slug: String = query
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let escaped = query
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;");
+    let encoded: String = query
+        .bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => (b as char).to_string(),
+            b' ' => "+".to_owned(),
+            other => format!("%{other:02X}"),
+        })
+        .collect();
+    GroundingMetadata {
+        web_search_queries: vec![query.clone()],
+        image_search_queries: Vec::new(),
+        grounding_chunks: vec![
+            GroundingChunk {
+                web: Some(WebSource {
+                    uri: Some(format!("https://encyclopedia.example/wiki/{slug}")),
+                    title: Some("encyclopedia.example".into()),
+                }),
+            },
+            GroundingChunk {
+                web: Some(WebSource {
+                    uri: Some(format!("https://news.example/articles/{slug}")),
+                    title: Some("news.example".into()),
+                }),
+            },
+        ],
+        search_entry_point: Some(SearchEntryPoint {
+            rendered_content: Some(format!(
+                "<style>\n.container {{ align-items: center; border-radius: 8px; display: flex; font-family: Google Sans, Roboto, sans-serif; font-size: 14px; padding: 4px 12px; }}\n.chip {{ border: solid 1px #dadce0; border-radius: 16px; color: #5e5e5e; display: inline-block; margin: 0 8px; padding: 5px 16px; text-decoration: none; }}\n</style>\n<div class=\"container\"><svg class=\"logo\" width=\"20\" height=\"20\" viewBox=\"0 0 48 48\"><path fill=\"#4285F4\" d=\"M24 9.5c3.5 0 6.6 1.2 9.1 3.6l6.8-6.8C35.9 2.4 30.4 0 24 0 14.6 0 6.6 5.4 2.7 13.3l7.9 6.2C12.5 13.6 17.8 9.5 24 9.5z\"></path></svg><div class=\"carousel\"><a class=\"chip\" href=\"https://www.google.com/search?q={encoded}&amp;client=app-vertex-grounding\">{escaped}</a></div></div>\n"
+            )),
+        }),
+    }
 }
 
 fn response_id(seed: &str) -> String {
@@ -241,19 +532,19 @@ fn generate(
     fault: Option<Fault>,
     key: &str,
 ) -> GenerateContentResponse {
-    let inputs: Vec<image::DynamicImage> = request
-        .contents
-        .iter()
-        .filter(|c| c.role.as_deref() != Some("model"))
+    // The images of this turn; a follow-up that sends none edits the model's last image.
+    let mut inputs: Vec<image::DynamicImage> = last_user_turn(request)
+        .into_iter()
         .flat_map(|c| c.parts.iter().filter_map(|p| p.inline_data.as_ref()))
-        .filter_map(|blob| {
-            image::ImageReader::new(Cursor::new(&blob.data))
-                .with_guessed_format()
-                .ok()?
-                .decode()
-                .ok()
-        })
+        .filter_map(|blob| decode(&blob.data))
         .collect();
+    let context = context_turns(model, request);
+    if inputs.is_empty()
+        && context > 0
+        && let Some(previous) = last_model_image(request)
+    {
+        inputs.push(previous);
+    }
     let image_config = request
         .generation_config
         .as_ref()
@@ -272,21 +563,34 @@ fn generate(
         .unwrap_or_else(|| "1K".to_owned());
     let (width, height) = model.output_size(&ratio, &size);
 
-    let text_tokens = u32::try_from(prompt.len().div_ceil(4)).unwrap_or(u32::MAX);
-    let image_tokens: u32 = inputs
+    // Every turn is read, earlier ones included: the prompt bills them all.
+    let all_text: usize = request
+        .contents
         .iter()
-        .map(|i| model.input_image_tokens(i.width(), i.height()))
+        .flat_map(|c| c.parts.iter().filter_map(|p| p.text.as_deref()))
+        .map(str::len)
         .sum();
+    let text_tokens = u32::try_from(all_text.div_ceil(4)).unwrap_or(u32::MAX);
+    let image_tokens: u32 = request
+        .contents
+        .iter()
+        .flat_map(|c| c.parts.iter())
+        .filter(|p| p.inline_data.is_some() && !p.is_thought())
+        .count() as u32
+        * inputs
+            .first()
+            .map_or(1120, |i| model.input_image_tokens(i.width(), i.height()));
     let prompt_tokens = text_tokens + image_tokens;
-    let thoughts = if model.thinks() {
-        180 + (render::hash(prompt) % 200) as u32
-    } else {
-        0
-    };
-    let signature = model.thinks().then(|| {
-        base64::engine::general_purpose::STANDARD
-            .encode(format!("sim-signature:{:016x}", render::hash(prompt)))
-    });
+    let (level, thoughts) = thinking(model, request, prompt);
+    let include_thoughts = model.thinks()
+        && request
+            .generation_config
+            .as_ref()
+            .and_then(|g| g.thinking_config.as_ref())
+            .and_then(|t| t.include_thoughts)
+            == Some(true);
+    let grounded = request.tools.iter().any(|t| t.google_search.is_some());
+    let signature = model.thinks().then(|| signature(prompt));
     let usage = |output: u32, modality: &str| UsageMetadata {
         prompt_token_count: prompt_tokens,
         candidates_token_count: output,
@@ -319,6 +623,7 @@ fn generate(
         finish_reason: Some(reason),
         finish_message: message.map(str::to_owned),
         index: Some(0),
+        grounding_metadata: grounded.then(|| grounding(prompt)),
     };
     let base = |candidate: Candidate, usage: UsageMetadata| GenerateContentResponse {
         candidates: vec![candidate],
@@ -375,28 +680,54 @@ fn generate(
 
     let pixels = match inputs.as_slice() {
         [source, mask, ..] if uses_mask_convention(prompt) => {
-            render::edit_with_mask(source, mask, width, height)
+            render::edit_with_mask(source, mask, width, height, context)
         }
-        [source, ..] => render::edit(source, width, height),
+        [source, ..] => render::edit(source, width, height, context),
         [] => render::from_prompt(prompt, width, height),
     };
     let as_jpeg = model.answers_jpeg() || fault == Some(Fault::JpegAsPng);
-    let bytes = if fault == Some(Fault::Bomb) {
-        render::png_bomb(60_000, 60_000)
-    } else {
-        render::encode(&pixels, as_jpeg)
+    let encode = |pixels: &image::RgbImage| {
+        if fault == Some(Fault::Bomb) {
+            render::png_bomb(60_000, 60_000)
+        } else {
+            render::encode(pixels, as_jpeg)
+        }
     };
     let declared = if as_jpeg && fault != Some(Fault::JpegAsPng) {
         "image/jpeg"
     } else {
         "image/png"
     };
-    let mut part = Part::image(declared, bytes);
-    part.thought_signature = signature;
-    let mut parts = vec![part];
-    if fault == Some(Fault::EchoKey(EchoAt::ImageText)) {
-        parts.insert(0, Part::text(format!("Here you go (made with key {key}).")));
+    let mut parts = Vec::new();
+    if include_thoughts {
+        for text in thought_summaries(prompt, level) {
+            parts.push(Part {
+                thought: Some(true),
+                ..Part::text(text)
+            });
+        }
+        if level == Some("high") {
+            // A draft the model shows while thinking: a thought, not the answer.
+            let draft =
+                image::imageops::thumbnail(&pixels, (width / 4).max(1), (height / 4).max(1));
+            parts.push(Part {
+                thought: Some(true),
+                ..Part::image(declared, encode(&draft))
+            });
+        }
     }
+    if context > 0 {
+        parts.push(Part::text(format!(
+            "Continuing from the {context} earlier turn{} of this conversation.",
+            if context == 1 { "" } else { "s" }
+        )));
+    }
+    if fault == Some(Fault::EchoKey(EchoAt::ImageText)) {
+        parts.push(Part::text(format!("Here you go (made with key {key}).")));
+    }
+    let mut part = Part::image(declared, encode(&pixels));
+    part.thought_signature = signature;
+    parts.push(part);
     base(
         candidate(parts, FinishReason::Stop, None),
         usage(model.output_tokens(&size), "IMAGE"),
@@ -408,41 +739,80 @@ fn uses_mask_convention(prompt: &str) -> bool {
     prompt.contains("The second image is a mask")
 }
 
-/// A streamed answer: the image in one event, then the finish reason and usage in the last.
+/// A streamed answer: each part in an event of its own as it is made (thought summaries
+/// first, then any words, then the image), and a last event with the finish reason, usage and
+/// any grounding.
 fn stream(
     response: GenerateContentResponse,
     model: &SimModel,
     sse: bool,
     fail_midway: bool,
 ) -> Response {
-    let mut first = response.clone();
-    let mut last = response;
-    if let Some(c) = first.candidates.first_mut() {
-        c.finish_reason = None;
-        c.finish_message = None;
+    let _ = model;
+    let mut events: Vec<serde_json::Value> = Vec::new();
+    let candidate = response.candidates.first().cloned().unwrap_or_default();
+    let parts = candidate
+        .content
+        .as_ref()
+        .map(|c| c.parts.clone())
+        .unwrap_or_default();
+    for part in parts {
+        let mut event = GenerateContentResponse {
+            candidates: vec![Candidate {
+                content: Some(Content {
+                    role: Some("model".into()),
+                    parts: vec![part],
+                }),
+                index: Some(0),
+                ..Default::default()
+            }],
+            model_version: response.model_version.clone(),
+            response_id: response.response_id.clone(),
+            ..Default::default()
+        };
+        event.prompt_feedback = None;
+        events.push(serde_json::to_value(&event).unwrap_or_default());
     }
-    first.usage_metadata = None;
-    if let Some(c) = last.candidates.first_mut() {
-        c.content = Some(Content {
-            role: Some("model".into()),
-            parts: vec![Part::text("")],
-        });
-    }
-    let mut events: Vec<serde_json::Value> = vec![serde_json::to_value(&first).unwrap_or_default()];
     if fail_midway {
         events.push(ApiError::internal().body());
     } else {
+        let mut last = response;
+        if let Some(c) = last.candidates.first_mut() {
+            c.content = Some(Content {
+                role: Some("model".into()),
+                parts: vec![Part::text("")],
+            });
+        }
         events.push(serde_json::to_value(&last).unwrap_or_default());
     }
-    let _ = model;
     if !sse {
         return Json(events).into_response();
     }
-    let mut body = Vec::new();
-    for event in events {
-        body.extend_from_slice(b"data: ");
-        body.extend_from_slice(event.to_string().as_bytes());
-        body.extend_from_slice(b"\r\n\r\n");
-    }
-    ([(header::CONTENT_TYPE, "text/event-stream")], body).into_response()
+    // Each event is sent as it is "made": a thought summary takes a moment, as it does when a
+    // real model thinks, so a client that shows them as they arrive can be seen doing so.
+    let frames = events.into_iter().map(|event| {
+        let thought = event
+            .pointer("/candidates/0/content/parts/0/thought")
+            .and_then(serde_json::Value::as_bool)
+            == Some(true);
+        let mut frame = Vec::new();
+        frame.extend_from_slice(b"data: ");
+        frame.extend_from_slice(event.to_string().as_bytes());
+        frame.extend_from_slice(b"\r\n\r\n");
+        (frame, thought)
+    });
+    let body = futures_util::stream::iter(frames).then(|(frame, thought)| async move {
+        if thought {
+            tokio::time::sleep(THOUGHT_PAUSE).await;
+        }
+        Ok::<_, std::io::Error>(Bytes::from(frame))
+    });
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "text/event-stream")
+        .body(Body::from_stream(body))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
+
+/// How long each streamed thought summary takes to "think".
+const THOUGHT_PAUSE: Duration = Duration::from_millis(300);

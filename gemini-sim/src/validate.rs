@@ -16,7 +16,7 @@ fn known_fields(kind: Kind) -> &'static [(&'static str, Kind)] {
             ("systemInstruction", Content),
             ("safetySettings", SafetySetting),
             ("generationConfig", GenerationConfig),
-            ("tools", Any),
+            ("tools", Tool),
             ("toolConfig", Any),
             ("cachedContent", Leaf),
             ("labels", Any),
@@ -55,6 +55,14 @@ fn known_fields(kind: Kind) -> &'static [(&'static str, Kind)] {
             ("thinkingBudget", Leaf),
             ("thinkingLevel", Leaf),
         ],
+        Tool => &[
+            ("googleSearch", Any),
+            ("googleSearchRetrieval", Any),
+            ("codeExecution", Any),
+            ("urlContext", Any),
+            ("googleMaps", Any),
+            ("functionDeclarations", Any),
+        ],
         Leaf | Any => &[],
     }
 }
@@ -69,6 +77,7 @@ enum Kind {
     GenerationConfig,
     ImageConfig,
     ThinkingConfig,
+    Tool,
     Leaf,
     Any,
 }
@@ -201,6 +210,27 @@ fn check(request: &GenerateContentRequest, model: &SimModel) -> Result<(), ApiEr
                 }
             }
         }
+        if let Some(level) = config
+            .thinking_config
+            .as_ref()
+            .and_then(|t| t.thinking_level.as_deref())
+        {
+            let (levels, _) = model.thinking_levels();
+            if levels.is_empty() {
+                return Err(ApiError::invalid_argument(format!(
+                    "Thinking level is not supported for model {}.",
+                    model.id
+                )));
+            }
+            // An enum on the wire: the SDKs send the name (`HIGH`), REST examples the value
+            // in lower case; both are taken.
+            if !levels.iter().any(|l| l.eq_ignore_ascii_case(level)) {
+                return Err(ApiError::invalid_argument(format!(
+                    "Unsupported thinking level: {level}. Supported values are {}.",
+                    levels.join(", ")
+                )));
+            }
+        }
         for modality in &config.response_modalities {
             if !matches!(modality.as_str(), "TEXT" | "IMAGE") {
                 return Err(ApiError::invalid_argument(format!(
@@ -208,6 +238,12 @@ fn check(request: &GenerateContentRequest, model: &SimModel) -> Result<(), ApiEr
                 )));
             }
         }
+    }
+    if request.tools.iter().any(|t| t.google_search.is_some()) && !model.grounds() {
+        return Err(ApiError::invalid_argument(format!(
+            "Search as tool is not enabled for model {}.",
+            model.id
+        )));
     }
     let mut images = 0;
     for (ci, content) in request.contents.iter().enumerate() {
@@ -222,7 +258,10 @@ fn check(request: &GenerateContentRequest, model: &SimModel) -> Result<(), ApiEr
                 )));
             }
             if content.role.as_deref() == Some("model") {
-                if model.thinks() && part.thought_signature.is_none() {
+                if model.requires_signatures()
+                    && !part.is_thought()
+                    && part.thought_signature.is_none()
+                {
                     return Err(ApiError::invalid_argument(format!(
                         "Image part is missing a thought_signature in content position {}, part position {}. Additional data, function call `default_api:` , position . Please refer to https://ai.google.dev/gemini-api/docs/thought-signatures for more details.",
                         ci + 1,
@@ -309,6 +348,48 @@ mod tests {
                 .unwrap_err()
                 .message
                 .contains("Unsupported image size")
+        );
+    }
+
+    #[test]
+    fn thinking_levels_and_search_are_checked_against_the_model() {
+        let nb = find("gemini-nano-banana-2.1").unwrap();
+        let level = |l: &str| {
+            format!(
+                r#"{{"contents":[{{"parts":[{{"text":"x"}}]}}],"generationConfig":{{"thinkingConfig":{{"thinking_level":"{l}","includeThoughts":true}}}}}}"#
+            )
+        };
+        assert!(request(level("medium").as_bytes(), nb).is_ok());
+        assert!(
+            request(level("HIGH").as_bytes(), nb).is_ok(),
+            "the SDKs send the enum name"
+        );
+        assert!(
+            request(level("low").as_bytes(), nb)
+                .unwrap_err()
+                .message
+                .contains("minimal, medium, high")
+        );
+        let lite = find("gemini-3.1-flash-lite-image").unwrap();
+        assert!(request(level("high").as_bytes(), lite).is_err());
+        let search = br#"{"contents":[{"parts":[{"text":"x"}]}],"tools":[{"google_search":{}}]}"#;
+        let r = request(search, nb).unwrap();
+        assert!(
+            r.tools[0].google_search.is_some(),
+            "snake_case tool names read"
+        );
+        assert!(
+            request(search, lite)
+                .unwrap_err()
+                .message
+                .contains("Search as tool")
+        );
+        let typo = br#"{"contents":[{"parts":[{"text":"x"}]}],"tools":[{"google_serch":{}}]}"#;
+        assert!(
+            request(typo, nb)
+                .unwrap_err()
+                .message
+                .contains("google_serch")
         );
     }
 

@@ -28,8 +28,8 @@ fn client_for(sim: &SimHandle, retry: RetryPolicy) -> Client {
     config.prices.insert(
         FLASH.into(),
         Pricing {
-            usd_per_million_input_tokens: 0.0,
             usd_per_million_output_tokens: 60.0,
+            ..Pricing::default()
         },
     );
     Client::new(config).unwrap()

@@ -24,7 +24,10 @@ use crate::{
     scrub::Scrubber,
     sse::SseDecoder,
     usage::{Pricing, Usage},
-    wire::{ErrorEnvelope, GenerateContentRequest, GenerateContentResponse},
+    wire::{
+        ErrorEnvelope, GenerateContentRequest, GenerateContentResponse, ListModelsResponse,
+        ModelDescription,
+    },
 };
 
 /// How to reach Gemini and how patient to be.
@@ -79,6 +82,40 @@ pub struct CallLimits {
     /// it hold more.
     pub max_response_bytes: Option<usize>,
 }
+
+/// What happens during a call, for a caller that shows its progress.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CallEvent<'a> {
+    /// An attempt begins (the first is 1, of at most `of`).
+    Attempt { attempt: u32, of: u32 },
+    /// Attempt `attempt` failed in a way worth retrying (`kind` is the error's
+    /// [`GeminiError::kind`]); the next begins after `wait`.
+    Retrying {
+        attempt: u32,
+        of: u32,
+        wait: Duration,
+        kind: &'static str,
+    },
+    /// A thought summary the model streamed while it worked (scrubbed, as all upstream text).
+    Thought(&'a str),
+}
+
+/// How one call is made.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CallOptions {
+    pub limits: CallLimits,
+    /// Use `streamGenerateContent` (SSE), so thought summaries arrive as they are made.
+    pub stream: bool,
+}
+
+/// What an attempt reports upward: the caller's events, or a raw stream event.
+enum Observed<'a> {
+    Call(CallEvent<'a>),
+    Event(&'a GenerateContentResponse),
+}
+
+/// The most pages of `models.list` read (at 100 a page, far more models than Gemini has).
+const MAX_MODEL_PAGES: usize = 20;
 
 /// Which endpoint an attempt calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,9 +194,102 @@ impl Client {
             request,
             Method::Stream,
             CallLimits::default(),
-            &mut on_event,
+            &mut |observed| {
+                if let Observed::Event(event) = observed {
+                    on_event(event);
+                }
+            },
         )
         .await
+    }
+
+    /// A call as `options` say, telling `observer` about each attempt, each retry and each
+    /// thought summary as they happen.
+    pub async fn call(
+        &self,
+        model: &str,
+        request: &GenerateContentRequest,
+        options: CallOptions,
+        observer: &mut (dyn FnMut(CallEvent<'_>) + Send),
+    ) -> Result<Generation, GeminiError> {
+        let method = if options.stream {
+            Method::Stream
+        } else {
+            Method::Generate
+        };
+        let scrubber = self.scrubber.clone();
+        self.with_retries(
+            model,
+            request,
+            method,
+            options.limits,
+            &mut |observed| match observed {
+                Observed::Call(event) => observer(event),
+                Observed::Event(event) => {
+                    let thoughts = event
+                        .candidates
+                        .iter()
+                        .filter_map(|c| c.content.as_ref())
+                        .flat_map(|c| c.parts.iter())
+                        .filter(|p| p.is_thought())
+                        .filter_map(|p| p.text.as_deref());
+                    for thought in thoughts {
+                        observer(CallEvent::Thought(&scrubber.scrub(thought)));
+                    }
+                }
+            },
+        )
+        .await
+    }
+
+    /// `models.list`: every model the key can see, all pages read (at most
+    /// [`MAX_MODEL_PAGES`]). Not retried: whoever asks asks again later.
+    pub async fn list_models(&self) -> Result<Vec<ModelDescription>, GeminiError> {
+        let scrub = |text: &str| self.scrubber.scrub(text);
+        self.list_model_pages()
+            .await
+            .map_err(|error| error.scrubbed(scrub))
+    }
+
+    async fn list_model_pages(&self) -> Result<Vec<ModelDescription>, GeminiError> {
+        let base = self.config.base_url.as_str().trim_end_matches('/');
+        let mut models = Vec::new();
+        let mut token: Option<String> = None;
+        for _ in 0..MAX_MODEL_PAGES {
+            let mut url = Url::parse(&format!("{base}/v1beta/models")).map_err(|e| {
+                GeminiError::BadRequest {
+                    detail: format!("bad endpoint: {e}"),
+                }
+            })?;
+            url.query_pairs_mut().append_pair("pageSize", "100");
+            if let Some(token) = &token {
+                url.query_pairs_mut().append_pair("pageToken", token);
+            }
+            let page = timeout(self.config.attempt_timeout, self.model_page(url))
+                .await
+                .map_err(|_| GeminiError::Timeout)??;
+            models.extend(page.models);
+            token = page.next_page_token.filter(|t| !t.is_empty());
+            if token.is_none() {
+                return Ok(models);
+            }
+        }
+        Err(GeminiError::Malformed {
+            detail: format!("models.list had more than {MAX_MODEL_PAGES} pages"),
+        })
+    }
+
+    async fn model_page(&self, url: Url) -> Result<ListModelsResponse, GeminiError> {
+        const MAX_PAGE_BYTES: usize = 4 * 1024 * 1024;
+        let response = self.http.get(url).send().await.map_err(network_error)?;
+        let status = response.status();
+        let body = read_capped(response, MAX_PAGE_BYTES).await?;
+        if !status.is_success() {
+            return Err(GeminiError::from_http(status.as_u16(), &body, "models"));
+        }
+        serde_json::from_slice(&body).map_err(|e| GeminiError::Malformed {
+            detail: format!("invalid models.list page: {e}"),
+        })
     }
 
     async fn with_retries(
@@ -168,13 +298,29 @@ impl Client {
         request: &GenerateContentRequest,
         method: Method,
         limits: CallLimits,
-        on_event: &mut (dyn FnMut(&GenerateContentResponse) + Send),
+        observer: &mut (dyn FnMut(Observed<'_>) + Send),
     ) -> Result<Generation, GeminiError> {
         let scrub = |text: &str| self.scrubber.scrub(text);
-        self.retrying(model, request, method, limits, on_event)
+        self.retrying(model, request, method, limits, observer)
             .await
             .map(|mut generation| {
                 generation.text = generation.text.as_deref().map(scrub);
+                if let Some(grounding) = generation.grounding.as_mut() {
+                    let queries = grounding
+                        .web_search_queries
+                        .iter_mut()
+                        .chain(grounding.image_search_queries.iter_mut());
+                    for query in queries {
+                        *query = scrub(query);
+                    }
+                    let titles = grounding
+                        .grounding_chunks
+                        .iter_mut()
+                        .filter_map(|c| c.web.as_mut()?.title.as_mut());
+                    for title in titles {
+                        *title = scrub(title);
+                    }
+                }
                 generation
             })
             .map_err(|error| error.scrubbed(scrub))
@@ -186,7 +332,7 @@ impl Client {
         request: &GenerateContentRequest,
         method: Method,
         limits: CallLimits,
-        on_event: &mut (dyn FnMut(&GenerateContentResponse) + Send),
+        observer: &mut (dyn FnMut(Observed<'_>) + Send),
     ) -> Result<Generation, GeminiError> {
         let url = self.endpoint(model, method)?;
         // Encoded once, into a buffer sized for it (growing by doubling would hold two copies
@@ -203,6 +349,7 @@ impl Client {
             });
         let policy = &self.config.retry;
         let deadline = Instant::now() + self.config.deadline;
+        let of = policy.max_attempts;
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
@@ -210,11 +357,12 @@ impl Client {
             if remaining.is_zero() {
                 return Err(GeminiError::Timeout);
             }
+            observer(Observed::Call(CallEvent::Attempt { attempt, of }));
             let budget = remaining.min(self.config.attempt_timeout);
             let started = Instant::now();
             let outcome = match timeout(
                 budget,
-                self.attempt(&url, &body, model, method, max_response, on_event),
+                self.attempt(&url, &body, model, method, max_response, observer),
             )
             .await
             {
@@ -235,7 +383,7 @@ impl Client {
                 elapsed_ms = started.elapsed().as_millis() as u64,
                 "gemini attempt failed"
             );
-            if !error.is_retryable() || attempt >= policy.max_attempts {
+            if !error.is_retryable() || attempt >= of {
                 return Err(error);
             }
             let delay = policy.delay(attempt - 1, &error);
@@ -249,6 +397,12 @@ impl Client {
                 delay_ms = delay.as_millis() as u64,
                 "retrying gemini call"
             );
+            observer(Observed::Call(CallEvent::Retrying {
+                attempt,
+                of,
+                wait: delay,
+                kind: error.kind(),
+            }));
             sleep(delay).await;
         }
     }
@@ -283,7 +437,7 @@ impl Client {
         model: &str,
         method: Method,
         max_response: usize,
-        on_event: &mut (dyn FnMut(&GenerateContentResponse) + Send),
+        observer: &mut (dyn FnMut(Observed<'_>) + Send),
     ) -> Result<Generation, GeminiError> {
         let response = self
             .http
@@ -313,7 +467,7 @@ impl Client {
                 interpret(parsed)
             }
             Method::Stream => {
-                self.read_stream(response, status, model, max_response, on_event)
+                self.read_stream(response, status, model, max_response, observer)
                     .await
             }
         }
@@ -325,7 +479,7 @@ impl Client {
         status: StatusCode,
         model: &str,
         max_response: usize,
-        on_event: &mut (dyn FnMut(&GenerateContentResponse) + Send),
+        observer: &mut (dyn FnMut(Observed<'_>) + Send),
     ) -> Result<Generation, GeminiError> {
         let mut decoder = SseDecoder::new(max_response);
         let mut events = Vec::new();
@@ -337,13 +491,13 @@ impl Client {
             })?;
             for payload in payloads {
                 let event = parse_event(&payload, status.as_u16(), model)?;
-                on_event(&event);
+                observer(Observed::Event(&event));
                 events.push(event);
             }
         }
         if let Some(payload) = decoder.finish() {
             let event = parse_event(&payload, status.as_u16(), model)?;
-            on_event(&event);
+            observer(Observed::Event(&event));
             events.push(event);
         }
         if events.is_empty() {

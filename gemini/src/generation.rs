@@ -7,7 +7,7 @@ use crate::{
     scrub::scrub,
     sniff::{ImageFormat, sniff},
     usage::Usage,
-    wire::{Content, FinishReason, GenerateContentResponse, Part},
+    wire::{Content, FinishReason, GenerateContentResponse, GroundingMetadata, Part},
 };
 
 /// One generated image. `format` comes from the bytes; `declared_mime` is what Gemini said.
@@ -38,6 +38,8 @@ pub struct Generation {
     /// previous turn of a follow-up edit (3.x models require the signatures).
     pub model_turn: Content,
     pub usage: Usage,
+    /// Where a grounded answer's facts came from (Google Search).
+    pub grounding: Option<GroundingMetadata>,
     pub model_version: Option<String>,
     pub response_id: Option<String>,
     /// Attempts made, retries included.
@@ -60,15 +62,33 @@ impl Generation {
 /// Interprets a whole answer (or the merge of a stream's events): the images, or the error a
 /// 200 answer can still mean.
 pub fn interpret(response: GenerateContentResponse) -> Result<Generation, GeminiError> {
+    let searches = response
+        .candidates
+        .first()
+        .and_then(|c| c.grounding_metadata.as_ref())
+        .map_or(0, |g| {
+            g.web_search_queries.len() + g.image_search_queries.len()
+        });
     let usage = response
         .usage_metadata
         .as_ref()
         .map_or_else(Usage::default, |u| Usage {
             prompt_tokens: u.prompt_token_count,
             output_tokens: u.candidates_token_count,
+            text_output_tokens: u
+                .candidates_tokens_details
+                .iter()
+                .filter(|d| d.modality == "TEXT")
+                .map(|d| d.token_count)
+                .sum(),
             thoughts_tokens: u.thoughts_token_count,
             total_tokens: u.total_token_count,
+            search_queries: 0,
         });
+    let usage = Usage {
+        search_queries: u32::try_from(searches).unwrap_or(u32::MAX),
+        ..usage
+    };
     if let Some(feedback) = response.prompt_feedback.as_ref()
         && let Some(reason) = feedback.block_reason.clone()
     {
@@ -78,7 +98,7 @@ pub fn interpret(response: GenerateContentResponse) -> Result<Generation, Gemini
             usage,
         });
     }
-    let Some(candidate) = response.candidates.into_iter().next() else {
+    let Some(mut candidate) = response.candidates.into_iter().next() else {
         return Err(GeminiError::Malformed {
             detail: "the answer has no candidates".into(),
         });
@@ -95,6 +115,7 @@ pub fn interpret(response: GenerateContentResponse) -> Result<Generation, Gemini
         });
     }
 
+    let grounding = candidate.grounding_metadata.take();
     let parts: Vec<Part> = candidate
         .content
         .map(|c| c.parts)
@@ -140,6 +161,7 @@ pub fn interpret(response: GenerateContentResponse) -> Result<Generation, Gemini
             parts,
         },
         usage,
+        grounding,
         model_version: response.model_version,
         response_id: response.response_id,
         attempts: 1,
@@ -176,6 +198,9 @@ pub(crate) fn merge(events: Vec<GenerateContentResponse>) -> GenerateContentResp
             if candidate.finish_reason.is_some() {
                 target.finish_reason = candidate.finish_reason;
                 target.finish_message = candidate.finish_message;
+            }
+            if candidate.grounding_metadata.is_some() {
+                target.grounding_metadata = candidate.grounding_metadata;
             }
         }
     }

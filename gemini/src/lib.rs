@@ -4,7 +4,8 @@
 //!   ignore unknown fields, and enums that grow upstream keep values they do not know.
 //! - [`Client`]: `generateContent` and `streamGenerateContent` (SSE) with the key in the
 //!   `x-goog-api-key` header only, bounded response sizes, timeouts, and retries that honour
-//!   `RetryInfo.retryDelay` within an overall deadline.
+//!   `RetryInfo.retryDelay` within an overall deadline; each attempt, retry and streamed
+//!   thought summary reported as it happens ([`CallEvent`]); and `models.list`.
 //! - [`GeminiError`]: every failure as a variant a person can act on, with a stable
 //!   [`GeminiError::kind`].
 //! - [`Generation`]: the images (MIME type decided by magic bytes), the model's text, the parts
@@ -24,7 +25,7 @@ pub mod wire;
 /// Image formats by magic bytes: one sniffer for uploads, answers and the browser.
 pub use protocol::sniff;
 
-pub use client::{CallLimits, Client, ClientConfig};
+pub use client::{CallEvent, CallLimits, CallOptions, Client, ClientConfig};
 pub use error::{Denial, GeminiError};
 pub use generation::{GeneratedImage, Generation, interpret};
 pub use retry::RetryPolicy;

@@ -19,7 +19,32 @@ pub struct GenerateContentRequest {
     pub safety_settings: Vec<SafetySetting>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generation_config: Option<GenerationConfig>,
+    /// Tools the model may use: Google Search grounding.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tools: Vec<Tool>,
 }
+
+/// A tool the model may call. Only Google Search is used here.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Tool {
+    /// Grounding in Google Search results (`{"googleSearch": {}}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub google_search: Option<GoogleSearch>,
+}
+
+impl Tool {
+    /// The Google Search tool.
+    pub fn google_search() -> Self {
+        Self {
+            google_search: Some(GoogleSearch {}),
+        }
+    }
+}
+
+/// The Google Search tool's settings (none are used).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GoogleSearch {}
 
 /// One turn of a conversation: the user's, or the model's echoed back.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -132,8 +157,12 @@ pub struct ImageConfig {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ThinkingConfig {
+    /// Whether thought summaries come back as parts marked `thought`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include_thoughts: Option<bool>,
+    /// How hard the model thinks: `minimal`, `low`, `medium` or `high`, as the model takes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thinking_level: Option<String>,
 }
 
 /// A `generateContent` answer, or one event of a stream.
@@ -163,6 +192,95 @@ pub struct Candidate {
     pub finish_message: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index: Option<u32>,
+    /// Where a grounded answer's facts came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grounding_metadata: Option<GroundingMetadata>,
+}
+
+/// A grounded answer's sources: the searches the model ran, the pages it used, and the
+/// search entry point Google requires a product to show beside the answer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroundingMetadata {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub web_search_queries: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub image_search_queries: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grounding_chunks: Vec<GroundingChunk>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search_entry_point: Option<SearchEntryPoint>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroundingChunk {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub web: Option<WebSource>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebSource {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+/// The search suggestions Google renders: HTML and CSS, to be shown as they are (never run in
+/// the product's own origin).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchEntryPoint {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rendered_content: Option<String>,
+}
+
+/// One page of `GET /v1beta/models`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListModelsResponse {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub models: Vec<ModelDescription>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_page_token: Option<String>,
+}
+
+/// A model as `models.list` describes it (fields this client does not use are ignored).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelDescription {
+    /// `models/<id>`.
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_token_limit: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_token_limit: Option<u32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub supported_generation_methods: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thinking: Option<bool>,
+}
+
+impl ModelDescription {
+    /// The id without its `models/` prefix.
+    pub fn id(&self) -> &str {
+        self.name.strip_prefix("models/").unwrap_or(&self.name)
+    }
+
+    /// Whether the model answers `generateContent`.
+    pub fn generates_content(&self) -> bool {
+        self.supported_generation_methods
+            .iter()
+            .any(|m| m == "generateContent")
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

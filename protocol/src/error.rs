@@ -53,11 +53,14 @@ pub enum ErrorKind {
     MisdirectedRequest,
     /// The request (an upload) took longer to arrive than the server waits.
     RequestTimeout,
+    /// The model asked for was retired, or this server's key may not use it: another model
+    /// must be chosen.
+    ModelUnavailable,
 }
 
 impl ErrorKind {
     /// Every kind, for tables and tests.
-    pub const ALL: [ErrorKind; 21] = [
+    pub const ALL: [ErrorKind; 22] = [
         ErrorKind::BadRequest,
         ErrorKind::NotFound,
         ErrorKind::Internal,
@@ -79,6 +82,7 @@ impl ErrorKind {
         ErrorKind::StorageFull,
         ErrorKind::MisdirectedRequest,
         ErrorKind::RequestTimeout,
+        ErrorKind::ModelUnavailable,
     ];
 
     /// The kind's name on the wire.
@@ -105,6 +109,7 @@ impl ErrorKind {
             ErrorKind::StorageFull => "storage_full",
             ErrorKind::MisdirectedRequest => "misdirected_request",
             ErrorKind::RequestTimeout => "request_timeout",
+            ErrorKind::ModelUnavailable => "model_unavailable",
         }
     }
 
@@ -129,6 +134,8 @@ impl ErrorKind {
             ErrorKind::StorageFull => 507,
             ErrorKind::MisdirectedRequest => 421,
             ErrorKind::RequestTimeout => 408,
+            // Well-formed, but naming a model that cannot be used: another must be chosen.
+            ErrorKind::ModelUnavailable => 422,
         }
     }
 }
@@ -239,6 +246,7 @@ mod tests {
             ErrorKind::StorageFull => 18,
             ErrorKind::MisdirectedRequest => 19,
             ErrorKind::RequestTimeout => 20,
+            ErrorKind::ModelUnavailable => 21,
         };
         for (i, kind) in ErrorKind::ALL.into_iter().enumerate() {
             assert_eq!(position(kind), i, "{kind:?}");

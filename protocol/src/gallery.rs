@@ -100,6 +100,15 @@ pub struct GalleryItem {
     pub total_tokens: u32,
     pub cost_usd: Option<f64>,
     pub parent_id: Option<String>,
+    /// The thinking level asked for, where the model took one.
+    #[serde(default)]
+    pub thinking_level: Option<String>,
+    /// Whether Google Search grounded it.
+    #[serde(default)]
+    pub grounded: bool,
+    /// Earlier turns of the conversation the model was sent with it.
+    #[serde(default)]
+    pub context_turns: u32,
 }
 
 impl GalleryItem {
@@ -140,6 +149,9 @@ pub struct ImageDetail {
     pub ancestors: Vec<LineageEntry>,
     /// Edits made from it, depth-first, with their depth (1 = a direct edit).
     pub descendants: Vec<(GalleryItem, u32)>,
+    /// A grounded image's sources.
+    #[serde(default)]
+    pub grounding: Option<crate::Grounding>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

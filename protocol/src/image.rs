@@ -15,6 +15,26 @@ pub struct GenerateRequest {
     pub aspect_ratio: Option<String>,
     /// `512`, `1K`, `2K` or `4K`, where the model takes a size.
     pub image_size: Option<String>,
+    /// How hard the model thinks, where it takes a level; `None`: the model's default.
+    #[serde(default)]
+    pub thinking_level: Option<String>,
+    /// Ground the image in Google Search, where the model can.
+    #[serde(default)]
+    pub grounding: bool,
+}
+
+impl GenerateRequest {
+    /// A request for `prompt` on `model` with every option at its default.
+    pub fn new(prompt: impl Into<String>, model: impl Into<String>) -> Self {
+        Self {
+            prompt: prompt.into(),
+            model: model.into(),
+            aspect_ratio: None,
+            image_size: None,
+            thinking_level: None,
+            grounding: false,
+        }
+    }
 }
 
 /// The fields of an edit upload (multipart): the browser writes them, the server reads them.
@@ -28,16 +48,26 @@ pub enum EditField {
     Model,
     /// A stored image to edit.
     SourceId,
+    /// The thinking level, where the model takes one.
+    ThinkingLevel,
+    /// `on`: ground the edit in Google Search.
+    Grounding,
+    /// `fresh`: edit a stored image without replaying its conversation (the default
+    /// continues it).
+    Conversation,
 }
 
 impl EditField {
     /// Every field, in the order the form names them.
-    pub const ALL: [EditField; 5] = [
+    pub const ALL: [EditField; 8] = [
         EditField::Image,
         EditField::Mask,
         EditField::Prompt,
         EditField::Model,
         EditField::SourceId,
+        EditField::ThinkingLevel,
+        EditField::Grounding,
+        EditField::Conversation,
     ];
 
     /// The field's name in the form.
@@ -48,6 +78,9 @@ impl EditField {
             EditField::Prompt => "prompt",
             EditField::Model => "model",
             EditField::SourceId => "source_id",
+            EditField::ThinkingLevel => "thinking_level",
+            EditField::Grounding => "grounding",
+            EditField::Conversation => "conversation",
         }
     }
 
@@ -86,6 +119,32 @@ pub struct ImageResult {
     pub cost_usd: Option<f64>,
     /// Words the model wrote beside the image.
     pub model_text: Option<String>,
+    /// The sources of a grounded image.
+    #[serde(default)]
+    pub grounding: Option<Grounding>,
+    /// Earlier turns of the conversation this image continued (0: a fresh start).
+    #[serde(default)]
+    pub context_turns: u32,
+}
+
+/// Where a grounded image's facts came from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grounding {
+    /// The Google searches the model ran.
+    pub queries: Vec<String>,
+    /// The pages it used.
+    pub sources: Vec<GroundingSource>,
+    /// Whether Google sent search suggestions to show beside the image (served, sandboxed, at
+    /// `/images/{id}/search`).
+    pub search_suggestions: bool,
+}
+
+/// One page a grounded answer used.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroundingSource {
+    pub title: String,
+    /// An `https` address (anything else is dropped before it is stored).
+    pub uri: String,
 }
 
 /// Longest side of a stored image's thumbnail, in pixels.
@@ -112,6 +171,11 @@ pub fn fit_within(width: u32, height: u32, side: u32) -> (u32, u32) {
 }
 
 impl ImageResult {
+    /// Where an image's search suggestions are served (a sandboxed page of their own).
+    pub fn search_suggestions_url(id: &str) -> String {
+        format!("/images/{id}/search")
+    }
+
     /// The URLs of an image id.
     pub fn urls(id: &str) -> (String, String, String) {
         (

@@ -7,6 +7,7 @@
 mod error;
 mod gallery;
 mod image;
+mod job;
 pub mod limits;
 pub mod refusal;
 mod server_info;
@@ -18,7 +19,8 @@ pub use gallery::{
     LineageEntry, format_utc, parse_day,
 };
 pub use image::{
-    EditField, GenerateRequest, ImageResult, MAX_PROMPT_CHARS, THUMBNAIL_SIDE, fit_within,
-    is_image_id,
+    EditField, GenerateRequest, Grounding, GroundingSource, ImageResult, MAX_PROMPT_CHARS,
+    THUMBNAIL_SIDE, fit_within, is_image_id,
 };
-pub use server_info::{ModelInfo, ServerInfo, StorageInfo, Upstream};
+pub use job::{JobEvent, RetryReason};
+pub use server_info::{Availability, ModelInfo, ServerInfo, StorageInfo, Upstream};

@@ -30,6 +30,54 @@ pub struct ModelInfo {
     pub image_sizes: Vec<String>,
     /// Price of one output image at the model's default size, in US dollars.
     pub usd_per_image: f64,
+    /// When Google deprecated the model (`YYYY-MM-DD`), if it did: it still answers, for now.
+    #[serde(default)]
+    pub deprecated: Option<String>,
+    /// When Google shuts the model down (`YYYY-MM-DD`), where a date is known.
+    #[serde(default)]
+    pub shutdown: Option<String>,
+    /// The thinking levels the model takes (`minimal`, `medium`, `high`, ...); empty when it
+    /// takes none.
+    #[serde(default)]
+    pub thinking_levels: Vec<String>,
+    /// The level used when none is chosen.
+    #[serde(default)]
+    pub default_thinking_level: Option<String>,
+    /// The model thinks whatever is asked (its thinking is billed).
+    #[serde(default)]
+    pub always_thinks: bool,
+    /// The model can ground its answer in Google Search.
+    #[serde(default)]
+    pub web_search: bool,
+    /// "Keep editing" continues the conversation (the model keeps context across turns).
+    #[serde(default)]
+    pub multi_turn: bool,
+    /// The model's own output carries a C2PA manifest.
+    #[serde(default)]
+    pub c2pa: bool,
+    /// Whether this server's key can use the model, as the last check found.
+    #[serde(default)]
+    pub availability: Availability,
+}
+
+/// Whether a model of the table can be used with this server's key.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Availability {
+    /// Not checked yet (the check runs at start-up and every few hours).
+    #[default]
+    Unchecked,
+    /// Gemini lists it for this key.
+    Available,
+    /// Not usable: why, in a sentence for a person.
+    Unavailable { reason: String },
+}
+
+impl ModelInfo {
+    /// Whether the model may be chosen (not known to be unavailable).
+    pub fn usable(&self) -> bool {
+        !matches!(self.availability, Availability::Unavailable { .. })
+    }
 }
 
 /// The server's public configuration: safe to show to anyone who can load a page.
@@ -103,6 +151,17 @@ mod tests {
                 aspect_ratios: vec!["1:1".into()],
                 image_sizes: vec!["1K".into()],
                 usd_per_image: 0.067,
+                deprecated: None,
+                shutdown: None,
+                thinking_levels: vec!["minimal".into(), "high".into()],
+                default_thinking_level: Some("minimal".into()),
+                always_thinks: false,
+                web_search: true,
+                multi_turn: true,
+                c2pa: false,
+                availability: Availability::Unavailable {
+                    reason: "Retired.".into(),
+                },
             }],
             default_model: "gemini-3.1-flash-image".into(),
             sign_in: false,

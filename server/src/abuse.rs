@@ -23,6 +23,7 @@ use std::{
 };
 
 use axum::{
+    body::Body,
     extract::{ConnectInfo, Request, State, connect_info::MockConnectInfo},
     http::HeaderMap,
     middleware::Next,
@@ -338,9 +339,36 @@ pub async fn rate_limit(
             5,
         ));
     };
-    let response = next.run(req).await;
-    drop(slot);
-    response
+    // The slot is held as long as the answer is: a streamed job runs in its body.
+    next.run(req)
+        .await
+        .map(|body| Body::new(Holding { body, _held: slot }))
+}
+
+/// A body that holds something (a client's job slot) until it is sent or dropped.
+struct Holding<T> {
+    body: Body,
+    _held: T,
+}
+
+impl<T: Unpin + Send + 'static> http_body::Body for Holding<T> {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
 }
 
 fn retry_in(message: &str, secs: u64) -> UserError {

@@ -1,5 +1,6 @@
-//! Serving stored images: `/images/{id}` (the image; `?download` to save it) and
-//! `/images/{id}/thumb` (the WebP thumbnail).
+//! Serving stored images: `/images/{id}` (the image; `?download` to save it),
+//! `/images/{id}/thumb` (the WebP thumbnail), and `/images/{id}/search` (a grounded image's
+//! Google Search suggestions, as a sandboxed document of their own).
 //!
 //! An image never changes once stored, so answers carry a strong ETag (its sha256) and an
 //! immutable, year-long cache lifetime (`private` when access control is on, so no shared
@@ -15,7 +16,10 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use engine::store::{FileKind, ImageRecord, StoreError};
+use engine::{
+    grounding::{SUGGESTIONS_CSP, StoredGrounding, suggestions_page},
+    store::{FileKind, ImageRecord, StoreError},
+};
 use tokio_util::io::ReaderStream;
 
 use crate::{config::AccessMode, state::AppState};
@@ -46,6 +50,50 @@ pub async fn thumbnail(
     headers: HeaderMap,
 ) -> Response {
     serve(&state, &id, FileKind::Thumbnail, false, &headers).await
+}
+
+/// A grounded image's search suggestions: Google's HTML, which Google requires to be shown,
+/// served as a document of its own under a policy that sandboxes it (no script runs, and it
+/// has no access to GemFlash's origin), framed only by GemFlash's own pages.
+pub async fn search_suggestions(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    if !protocol::is_image_id(&id) {
+        return not_found();
+    }
+    let html = state
+        .studio
+        .store()
+        .run(move |s| s.extras(&id))
+        .await
+        .map(|extras| {
+            extras
+                .grounding
+                .as_deref()
+                .and_then(StoredGrounding::from_json)
+                .and_then(|g| g.suggestions_html)
+        });
+    let html = match html {
+        Ok(Some(html)) => html,
+        Ok(None) => return not_found(),
+        Err(e) => {
+            tracing::error!(error = %e, "search suggestions lookup failed");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let cache = if matches!(state.config.access.mode, AccessMode::None) {
+        IMMUTABLE
+    } else {
+        IMMUTABLE_PRIVATE
+    };
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CONTENT_SECURITY_POLICY, SUGGESTIONS_CSP),
+            (header::X_FRAME_OPTIONS, "SAMEORIGIN"),
+            (header::CACHE_CONTROL, cache),
+        ],
+        suggestions_page(&html),
+    )
+        .into_response()
 }
 
 async fn serve(

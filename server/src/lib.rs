@@ -17,6 +17,7 @@ pub mod healthcheck;
 mod images;
 pub mod metrics;
 pub mod middleware;
+pub mod model_check;
 pub mod retention;
 pub mod routes;
 pub mod secret;
@@ -65,6 +66,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::render))
         .route("/images/{id}", get(images::image))
         .route("/images/{id}/thumb", get(images::thumbnail))
+        .route("/images/{id}/search", get(images::search_suggestions))
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             shell(options.clone())
         })

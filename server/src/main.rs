@@ -5,7 +5,7 @@
 //! `LEPTOS_SITE_ROOT=target/site target/release/gemflash`. `gemflash healthcheck` asks a
 //! running server's `/healthz` and exits 0 when it is healthy.
 
-use std::{path::Path, process::ExitCode, time::Duration};
+use std::{path::Path, process::ExitCode};
 
 use anyhow::Context;
 use server::{AppState, config::Config, router, shutdown, telemetry};
@@ -68,6 +68,18 @@ async fn run(mut config: Config) -> anyhow::Result<()> {
     );
     let _sweeper =
         server::retention::spawn(state.studio.store().clone(), state.config.ops.retention);
+    let _model_check = server::model_check::spawn(
+        state.studio.client().clone(),
+        state
+            .config
+            .models
+            .models
+            .iter()
+            .map(|m| m.id.clone())
+            .collect(),
+        state.studio.availability().clone(),
+        state.config.gemini.model_check,
+    );
     shutdown::serve(listener, router(state), shutdown::signal(), grace)
         .await
         .context("the server failed")?;
@@ -75,24 +87,18 @@ async fn run(mut config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// With no API key, starts the offline Gemini simulator on a loopback port and points the
-/// Gemini base URL at it, so GemFlash works (and says so on every page) with no key at all.
+/// With no API key, starts the offline Gemini simulator on a loopback port (set up by the
+/// `GEMINI_SIM_*` variables) and points the Gemini base URL at it, so GemFlash works (and
+/// says so on every page) with no key at all.
 async fn start_simulator_without_key(
     config: &mut Config,
 ) -> anyhow::Result<Option<gemini_sim::SimHandle>> {
     if config.has_api_key() {
         return Ok(None);
     }
-    let sim = gemini_sim::spawn(gemini_sim::SimConfig {
-        // A realistic pause, so the UI's waiting states are seen in the demo.
-        latency: gemini_sim::Latency::Range(
-            Duration::from_millis(600),
-            Duration::from_millis(1800),
-        ),
-        ..gemini_sim::SimConfig::default()
-    })
-    .await
-    .context("cannot start the Gemini simulator")?;
+    let sim = gemini_sim::spawn(config.gemini.simulator.clone())
+        .await
+        .context("cannot start the Gemini simulator")?;
     config.gemini.base_url = sim.base_url().parse().context("simulator address")?;
     tracing::warn!(
         simulator = %config.gemini.base_url,

@@ -7,7 +7,8 @@
 //!   other control or route runs. This is what stops DNS rebinding: a page on another site
 //!   that points its own name at GemFlash's address still sends its own name.
 //! - **Headers** (OWASP Secure Headers Project values) on every response: `nosniff`,
-//!   `Referrer-Policy: no-referrer`, `X-Frame-Options: DENY`, `X-XSS-Protection: 0` (the old
+//!   `Referrer-Policy: no-referrer`, `X-Frame-Options: DENY` (unless a route made the document
+//!   to be framed by GemFlash's pages: `SAMEORIGIN`), `X-XSS-Protection: 0` (the old
 //!   filter is itself an attack surface; the CSP does its job), COOP and CORP `same-origin`, a
 //!   `Permissions-Policy` that turns off what GemFlash does not use, HSTS when the public
 //!   origin is https, and `Cache-Control: no-store, max-age=0` with `Pragma: no-cache` unless
@@ -130,7 +131,11 @@ pub async fn headers(
     };
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(h, header::REFERRER_POLICY, "no-referrer");
-    set(h, header::X_FRAME_OPTIONS, "DENY");
+    if !h.contains_key(header::X_FRAME_OPTIONS) {
+        // Only a document made to be framed by GemFlash's own pages says otherwise (a
+        // grounded image's search suggestions, `SAMEORIGIN`).
+        set(h, header::X_FRAME_OPTIONS, "DENY");
+    }
     set(h, header::X_XSS_PROTECTION, "0");
     set(
         h,

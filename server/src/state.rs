@@ -45,11 +45,18 @@ impl AppState {
     /// Without a key, `config.gemini.base_url` must already point at the simulator.
     pub fn new(config: Config, leptos_options: LeptosOptions) -> Result<Self, StateError> {
         let server_info = Arc::new(server_info(&config));
-        let key = config
-            .gemini
-            .api_key
-            .clone()
-            .unwrap_or_else(|| SecretString::from("simulator-needs-no-key"));
+        // Without a key the built-in simulator answers; it checks a key only when told one
+        // (GEMINI_SIM_KEY), and then this is the one it accepts.
+        let key = config.gemini.api_key.clone().unwrap_or_else(|| {
+            SecretString::from(
+                config
+                    .gemini
+                    .simulator
+                    .accepted_key
+                    .clone()
+                    .unwrap_or_else(|| "simulator-needs-no-key".to_owned()),
+            )
+        });
         let mut client_config = gemini::ClientConfig::new(config.gemini.base_url.clone(), key);
         client_config.prices = config.models.prices();
         client_config.retry.max_attempts = config.gemini.attempts;
@@ -80,7 +87,8 @@ impl AppState {
             config.images.feather_px,
         )
         .with_guard(config.spend.guard)
-        .with_memory(MemoryBudget::new(config.images.memory_bytes, MEMORY_WAIT));
+        .with_memory(MemoryBudget::new(config.images.memory_bytes, MEMORY_WAIT))
+        .with_conversation_tokens(config.gemini.conversation_tokens);
         Ok(Self {
             config: Arc::new(config),
             leptos_options,
@@ -106,7 +114,10 @@ fn server_info(config: &Config) -> ServerInfo {
             Upstream::Simulator
         },
         key_configured: config.has_api_key(),
-        models: config.models.to_protocol(),
+        // Each model's availability is filled in per request (the model check updates it).
+        models: config
+            .models
+            .to_protocol(|_| protocol::Availability::Unchecked),
         default_model: config.models.default.clone(),
         sign_in: matches!(config.access.mode, AccessMode::Token { .. }),
         limits: Limits {

@@ -121,7 +121,7 @@ async fn server_function_returns_the_public_configuration() {
     let info: ServerInfo = serde_json::from_str(&body).unwrap();
     assert_eq!(info.upstream, Upstream::Gemini);
     assert!(info.key_configured);
-    assert_eq!(info.default_model, "gemini-3.1-flash-image");
+    assert_eq!(info.default_model, "gemini-nano-banana-2.1");
     assert_eq!(info.models.len(), app.state.config.models.models.len());
 }
 

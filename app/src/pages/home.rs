@@ -6,7 +6,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use protocol::{ModelInfo, ServerInfo, StorageInfo, Upstream};
+use protocol::{Availability, ModelInfo, ServerInfo, StorageInfo, Upstream};
 
 use crate::server_info::{GetServerInfo, use_server_info};
 
@@ -123,6 +123,7 @@ fn status_details(info: ServerInfo) -> impl IntoView {
             {storage.map(storage_fact)}
         </dl>
         <h3 class="section-title">"Models"</h3>
+        {model_warnings(&models)}
         <ul class="models" data-testid="models">
             {models
                 .into_iter()
@@ -170,11 +171,46 @@ fn megabytes(bytes: u64) -> String {
     }
 }
 
+/// A warning for each model that is deprecated or cannot be used, so the operator learns of
+/// it before a user does.
+fn model_warnings(models: &[ModelInfo]) -> impl IntoView + use<> {
+    let lines: Vec<String> = models
+        .iter()
+        .filter_map(|m| match (&m.availability, &m.deprecated) {
+            (Availability::Unavailable { reason }, _) => {
+                Some(format!("{} ({}) cannot be used: {reason}", m.label, m.id))
+            }
+            (_, Some(since)) => Some(format!(
+                "{} ({}) was deprecated by Google on {since}{}. Move to a current model, and take it out of the model table (GEMFLASH_MODELS_FILE).",
+                m.label,
+                m.id,
+                m.shutdown
+                    .as_ref()
+                    .map_or_else(String::new, |d| format!(" and shuts down on {d}"))
+            )),
+            _ => None,
+        })
+        .collect();
+    (!lines.is_empty()).then(|| {
+        view! {
+            <div class="notice notice-warn small" role="status" data-testid="model-warnings">
+                <ul>{lines.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ul>
+            </div>
+        }
+    })
+}
+
 fn model_row(model: ModelInfo, is_default: bool) -> impl IntoView {
     let sizes = if model.image_sizes.is_empty() {
         "fixed size".to_owned()
     } else {
         model.image_sizes.join(" · ")
+    };
+    let state = match (&model.availability, &model.deprecated) {
+        (Availability::Unavailable { .. }, _) => Some("unavailable"),
+        (_, Some(_)) => Some("deprecated"),
+        (Availability::Available, None) => Some("available"),
+        (Availability::Unchecked, None) => None,
     };
     view! {
         <li class="model" data-model-id=model.id.clone()>
@@ -184,7 +220,14 @@ fn model_row(model: ModelInfo, is_default: bool) -> impl IntoView {
             </div>
             <code class="model-id">{model.id.clone()}</code>
             <div class="model-meta">
-                <span>{format!("≈ ${:.3} / image", model.usd_per_image)}</span>
+                {state
+                    .map(|s| {
+                        view! {
+                            <span class="badge badge-warn" data-testid="model-state">
+                                {s}
+                            </span>
+                        }
+                    })} <span>{format!("≈ ${:.3} / image", model.usd_per_image)}</span>
                 <span>{format!("up to {} input images", model.max_input_images)}</span>
                 <span>{sizes}</span>
                 <span>{format!("{} aspect ratios", model.aspect_ratios.len())}</span>

@@ -13,6 +13,7 @@ use protocol::{GalleryItem, ImageDetail, ImageKind, LineageEntry, ModelInfo, for
 
 use crate::gallery_api::{DeleteImage, get_image_detail};
 use crate::pages::gallery::{load_error, model_label, thumbnail_size};
+use crate::pages::provenance::{GroundingSources, provenance_note};
 use crate::server_info::use_server_info;
 
 #[component]
@@ -55,6 +56,14 @@ fn Detail(
     let image = detail.image.clone();
     let model = model_label(&models, &image.model);
     let facts = facts(&image, &model);
+    let provenance = provenance_note(
+        models.iter().find(|m| m.id == image.model),
+        image.kind == ImageKind::Edited,
+    );
+    let grounding = detail
+        .grounding
+        .clone()
+        .map(|g| view! { <GroundingSources grounding=g id=image.id.clone() /> });
     let id = image.id.clone();
     let edit_href = format!("/editor?source={id}");
     let data_id = id.clone();
@@ -94,6 +103,10 @@ fn Detail(
                         })
                         .collect_view()}
                 </dl>
+                {grounding}
+                <p class="muted small" data-testid="provenance">
+                    {provenance}
+                </p>
                 <div class="actions">
                     <a
                         class="button button-small"
@@ -298,6 +311,22 @@ fn facts(image: &GalleryItem, model: &str) -> Vec<(&'static str, String)> {
     ];
     if let Some(ratio) = &image.aspect_ratio {
         facts.insert(3, ("Aspect ratio", ratio.clone()));
+    }
+    if let Some(level) = &image.thinking_level {
+        facts.push(("Thinking", level.clone()));
+    }
+    if image.grounded {
+        facts.push(("Grounding", "Google Search".to_owned()));
+    }
+    if image.context_turns > 0 {
+        facts.push((
+            "Conversation",
+            format!(
+                "continued {} earlier turn{}",
+                image.context_turns,
+                if image.context_turns == 1 { "" } else { "s" }
+            ),
+        ));
     }
     facts
 }

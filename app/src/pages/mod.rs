@@ -5,6 +5,7 @@ mod gallery;
 mod home;
 mod image_detail;
 pub(crate) mod not_found;
+mod provenance;
 
 pub use editor::EditorPage;
 pub use gallery::GalleryPage;

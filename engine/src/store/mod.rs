@@ -83,6 +83,18 @@ pub struct NewImage {
     pub output_tokens: u32,
     pub thoughts_tokens: u32,
     pub cost_usd: Option<f64>,
+    /// The thinking level asked for, where the model took one.
+    pub thinking_level: Option<String>,
+    /// Whether the image was grounded in Google Search.
+    pub grounded: bool,
+    pub search_queries: u32,
+    /// Earlier turns of the conversation that were sent with the request.
+    pub context_turns: u32,
+    /// The model's turn as Gemini returned it (JSON, see `conversation`), for replaying the
+    /// conversation; the image part refers to this record's own file.
+    pub model_turn: Option<String>,
+    /// A grounded answer's sources and search suggestions (JSON, see `grounding`).
+    pub grounding: Option<String>,
 }
 
 impl NewImage {
@@ -106,8 +118,23 @@ impl NewImage {
             output_tokens: 0,
             thoughts_tokens: 0,
             cost_usd: None,
+            thinking_level: None,
+            grounded: false,
+            search_queries: 0,
+            context_turns: 0,
+            model_turn: None,
+            grounding: None,
         }
     }
+}
+
+/// What is kept beside a record and read only when needed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImageExtras {
+    /// The model's turn (JSON), for replaying the conversation.
+    pub model_turn: Option<String>,
+    /// A grounded answer's sources and search suggestions (JSON).
+    pub grounding: Option<String>,
 }
 
 /// A stored image's metadata.
@@ -130,6 +157,10 @@ pub struct ImageRecord {
     pub output_tokens: u32,
     pub thoughts_tokens: u32,
     pub cost_usd: Option<f64>,
+    pub thinking_level: Option<String>,
+    pub grounded: bool,
+    pub search_queries: u32,
+    pub context_turns: u32,
 }
 
 /// Which file of a record.
@@ -195,6 +226,9 @@ pub trait ImageStore: Send + Sync + std::fmt::Debug {
     /// Deletes a record and, unless another record shares them, its files. Children keep
     /// their parent id (their lineage shows the gap). Returns the deleted record.
     fn delete(&self, id: &str) -> Result<Option<ImageRecord>, StoreError>;
+
+    /// What is kept beside a record (nothing, for a record made before it was kept).
+    fn extras(&self, id: &str) -> Result<ImageExtras, StoreError>;
 
     /// Deletes the oldest records past the retention limits; returns how many.
     fn enforce_retention(&self, rules: &Retention, now_ms: i64) -> Result<usize, StoreError>;

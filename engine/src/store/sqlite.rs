@@ -29,8 +29,9 @@ use rusqlite::{
 use sha2::{Digest, Sha256};
 
 use super::{
-    Ancestor, Cursor, Descendant, FileKind, ImageKind, ImageRecord, ImageStore, Lineage, ListPage,
-    ListQuery, NewImage, RepairReport, Retention, Spend, SpendLimits, StorageUsage, StoreError,
+    Ancestor, Cursor, Descendant, FileKind, ImageExtras, ImageKind, ImageRecord, ImageStore,
+    Lineage, ListPage, ListQuery, NewImage, RepairReport, Retention, Spend, SpendLimits,
+    StorageUsage, StoreError,
     query::{Position, fts_query},
 };
 use crate::clock::now_ms;
@@ -97,12 +98,29 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX spend_reservations_by_day ON spend_reservations (day);
     ",
+    // 5: thinking, grounding and conversations. The settings a record was made with sit in
+    // `images`; the model's turn (for replaying the conversation) and a grounded answer's
+    // sources, which can be kilobytes, sit beside it and are read only when needed.
+    "
+    ALTER TABLE images ADD COLUMN thinking_level TEXT;
+    ALTER TABLE images ADD COLUMN grounded INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE images ADD COLUMN search_queries INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE images ADD COLUMN context_turns INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE image_turns (
+        id          TEXT PRIMARY KEY REFERENCES images (id) ON DELETE CASCADE,
+        model_turn  TEXT,
+        grounding   TEXT
+    );
+    ",
 ];
 
 const COLUMNS: &str = "images.id, images.created_ms, images.parent_id, images.kind, images.prompt, \
     images.model, images.aspect_ratio, images.image_size, images.width, images.height, \
     images.mime, images.bytes, images.sha256, images.prompt_tokens, images.output_tokens, \
-    images.thoughts_tokens, images.cost_usd";
+    images.thoughts_tokens, images.cost_usd, images.thinking_level, images.grounded, \
+    images.search_queries, images.context_turns";
+/// How many columns [`COLUMNS`] names (a query that selects more reads the next one).
+const COLUMN_COUNT: usize = 21;
 
 /// How deep a lineage is followed, and how many descendants are listed.
 const MAX_ANCESTORS: usize = 64;
@@ -363,6 +381,10 @@ impl ImageStore for Store {
             output_tokens: image.output_tokens,
             thoughts_tokens: image.thoughts_tokens,
             cost_usd: image.cost_usd,
+            thinking_level: image.thinking_level,
+            grounded: image.grounded,
+            search_queries: image.search_queries,
+            context_turns: image.context_turns,
         };
         let db = self.db();
         // A delete of the last record with this content may have removed the files since
@@ -381,11 +403,14 @@ impl ImageStore for Store {
         }
         self.unclaim(unwritten);
         let r = &record;
-        db.prepare_cached(
+        // The record and what is kept beside it go in together, or not at all.
+        let tx = db.unchecked_transaction()?;
+        tx.prepare_cached(
             "INSERT INTO images (id, created_ms, parent_id, kind, prompt, model, aspect_ratio, \
              image_size, width, height, mime, bytes, sha256, prompt_tokens, output_tokens, \
-             thoughts_tokens, cost_usd) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+             thoughts_tokens, cost_usd, thinking_level, grounded, search_queries, context_turns) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
+             ?18, ?19, ?20, ?21)",
         )?
         .execute(params![
             r.id,
@@ -404,8 +429,19 @@ impl ImageStore for Store {
             r.prompt_tokens,
             r.output_tokens,
             r.thoughts_tokens,
-            r.cost_usd
+            r.cost_usd,
+            r.thinking_level,
+            r.grounded,
+            r.search_queries,
+            r.context_turns
         ])?;
+        if image.model_turn.is_some() || image.grounding.is_some() {
+            tx.prepare_cached(
+                "INSERT INTO image_turns (id, model_turn, grounding) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![r.id, image.model_turn, image.grounding])?;
+        }
+        tx.commit()?;
         metrics::counter!("gemflash_images_stored_total", "kind" => r.kind.as_str()).increment(1);
         Ok(record)
     }
@@ -496,7 +532,7 @@ impl ImageStore for Store {
             .query_map([id], |row| {
                 Ok(Descendant {
                     record: row_to_record(row)?,
-                    depth: row.get(17)?,
+                    depth: row.get(COLUMN_COUNT)?,
                 })
             })?
             .collect::<Result<_, _>>()?;
@@ -518,6 +554,21 @@ impl ImageStore for Store {
         // names, which repair removes.
         self.remove_files_if_unshared(&db, &record)?;
         Ok(Some(record))
+    }
+
+    fn extras(&self, id: &str) -> Result<ImageExtras, StoreError> {
+        let db = self.db();
+        let mut stmt =
+            db.prepare_cached("SELECT model_turn, grounding FROM image_turns WHERE id = ?1")?;
+        let found = stmt
+            .query_row([id], |row| {
+                Ok(ImageExtras {
+                    model_turn: row.get(0)?,
+                    grounding: row.get(1)?,
+                })
+            })
+            .optional()?;
+        Ok(found.unwrap_or_default())
     }
 
     fn enforce_retention(&self, rules: &Retention, now_ms: i64) -> Result<usize, StoreError> {
@@ -779,6 +830,10 @@ fn row_to_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<ImageRecord> {
         output_tokens: row.get(14)?,
         thoughts_tokens: row.get(15)?,
         cost_usd: row.get(16)?,
+        thinking_level: row.get(17)?,
+        grounded: row.get(18)?,
+        search_queries: row.get(19)?,
+        context_turns: row.get(20)?,
     })
 }
 

@@ -10,6 +10,10 @@ use super::{ConfigError, Env, vars};
 pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com";
 pub const DEFAULT_ATTEMPTS: u32 = 5;
 pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(300);
+/// How often the models the key can use are listed again.
+pub const DEFAULT_MODEL_CHECK: Duration = Duration::from_secs(6 * 3600);
+/// Prompt tokens a follow-up's replayed conversation may take.
+pub const DEFAULT_CONVERSATION_TOKENS: u32 = 16_000;
 
 #[derive(Debug, Clone)]
 pub struct GeminiConfig {
@@ -21,6 +25,12 @@ pub struct GeminiConfig {
     pub attempts: u32,
     /// How long one call may take, retries and their waits included.
     pub deadline: Duration,
+    /// How often the models the key can use are listed (at start-up, then this often).
+    pub model_check: Duration,
+    /// Prompt tokens a follow-up edit's replayed conversation may take.
+    pub conversation_tokens: u32,
+    /// How the built-in simulator behaves when there is no key (`GEMINI_SIM_*`).
+    pub simulator: gemini_sim::SimConfig,
 }
 
 impl GeminiConfig {
@@ -39,8 +49,37 @@ impl GeminiConfig {
                 "attempts",
             )?,
             deadline: env.seconds(vars::UPSTREAM_DEADLINE, DEFAULT_DEADLINE, 5..=3600)?,
+            model_check: Duration::from_secs(
+                3600 * env.number(
+                    vars::MODEL_CHECK_HOURS,
+                    DEFAULT_MODEL_CHECK.as_secs() / 3600,
+                    1..=168,
+                    "hours",
+                )?,
+            ),
+            conversation_tokens: env.number(
+                vars::CONVERSATION_TOKENS,
+                DEFAULT_CONVERSATION_TOKENS,
+                2_000..=500_000,
+                "tokens",
+            )?,
+            simulator: simulator(env)?,
         })
     }
+}
+
+/// The built-in simulator's settings: answers after 0.6-1.8 s (so waiting states are seen),
+/// then whatever the `GEMINI_SIM_*` variables say.
+fn simulator(env: &Env) -> Result<gemini_sim::SimConfig, ConfigError> {
+    gemini_sim::SimConfig {
+        latency: gemini_sim::Latency::Range(
+            Duration::from_millis(600),
+            Duration::from_millis(1800),
+        ),
+        ..gemini_sim::SimConfig::default()
+    }
+    .with_env(|name| env.get(name))
+    .map_err(|e| ConfigError::new(e.var, e.problem))
 }
 
 fn parse_base_url(text: &str) -> Result<Url, ConfigError> {
@@ -138,5 +177,50 @@ mod tests {
         }
         let e = config(&[(vars::UPSTREAM_DEADLINE, "1")]).unwrap_err();
         assert_eq!(e.var, vars::UPSTREAM_DEADLINE);
+    }
+
+    #[test]
+    fn the_built_in_simulator_is_set_by_its_own_variables() {
+        let c = config(&[]).unwrap();
+        assert!(c.gemini.simulator.listed.is_none());
+        let c = config(&[
+            (
+                vars::SIM_MODELS,
+                "gemini-nano-banana-2.1, models/gemini-3-pro-image",
+            ),
+            (vars::SIM_RETIRED, "gemini-3.1-flash-image"),
+            (vars::SIM_LATENCY, "0"),
+        ])
+        .unwrap();
+        let sim = &c.gemini.simulator;
+        assert_eq!(
+            sim.listed.as_deref().unwrap(),
+            ["gemini-nano-banana-2.1", "gemini-3-pro-image"]
+        );
+        assert!(sim.is_retired("gemini-3.1-flash-image"));
+        assert_eq!(sim.latency, gemini_sim::Latency::Fixed(Duration::ZERO));
+        let e = config(&[(vars::SIM_MODELS, "gemini-9")]).unwrap_err();
+        assert_eq!(e.var, vars::SIM_MODELS);
+        assert!(e.problem.contains("gemini-9"), "{e}");
+    }
+
+    #[test]
+    fn model_check_and_conversation_budget_are_bounded() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.gemini.model_check, Duration::from_secs(6 * 3600));
+        assert_eq!(c.gemini.conversation_tokens, 16_000);
+        let c = config(&[
+            (vars::MODEL_CHECK_HOURS, "1"),
+            (vars::CONVERSATION_TOKENS, "4000"),
+        ])
+        .unwrap();
+        assert_eq!(c.gemini.model_check, Duration::from_secs(3600));
+        assert_eq!(c.gemini.conversation_tokens, 4000);
+        for (var, bad) in [
+            (vars::MODEL_CHECK_HOURS, "0"),
+            (vars::CONVERSATION_TOKENS, "10"),
+        ] {
+            assert_eq!(config(&[(var, bad)]).unwrap_err().var, var);
+        }
     }
 }

@@ -46,6 +46,47 @@ pub struct ModelSpec {
     pub input_tokens_per_image: Option<u32>,
     /// Output tokens of one image, by size (`1K` for models without sizes).
     pub output_tokens: BTreeMap<String, u32>,
+    /// Text output (the model's words and its thinking), per million tokens; unset: the
+    /// output rate.
+    #[serde(default)]
+    pub usd_per_million_text_output_tokens: Option<f64>,
+    /// Google Search grounding, per thousand queries.
+    #[serde(default)]
+    pub usd_per_thousand_searches: Option<f64>,
+    /// `thinkingLevel` values the model takes; empty when it takes none.
+    #[serde(default)]
+    pub thinking_levels: Vec<String>,
+    /// The level the editor preselects; required with `thinking_levels`.
+    #[serde(default)]
+    pub default_thinking_level: Option<String>,
+    /// The model thinks whatever is asked.
+    #[serde(default)]
+    pub always_thinks: bool,
+    /// Google Search tools the model takes: `web`, `image`.
+    #[serde(default)]
+    pub grounding: Vec<String>,
+    /// "Keep editing" replays the conversation (thought signatures keep the context).
+    #[serde(default)]
+    pub multi_turn: bool,
+    /// The model's output carries a C2PA manifest.
+    #[serde(default)]
+    pub c2pa: bool,
+    /// When Google deprecated the model (`YYYY-MM-DD`).
+    #[serde(default)]
+    pub deprecated: Option<String>,
+    /// When Google shuts it down (`YYYY-MM-DD`), where a date is known.
+    #[serde(default)]
+    pub shutdown: Option<String>,
+}
+
+/// Thinking levels the Gemini API knows.
+const KNOWN_THINKING_LEVELS: [&str; 4] = ["minimal", "low", "medium", "high"];
+/// Google Search tools the Gemini API knows.
+const KNOWN_GROUNDING: [&str; 2] = ["web", "image"];
+
+/// Whether `text` is a date `YYYY-MM-DD` (checked by the UTC calendar's own parser).
+fn is_date(text: &str) -> bool {
+    protocol::parse_day(text).is_some()
 }
 
 impl ModelSpec {
@@ -127,6 +168,65 @@ impl ModelSpec {
             .any(|p| !p.is_finite() || p < 0.0)
         {
             return Err(format!("model {id}: prices must be zero or more"));
+        }
+        let extra_prices = [
+            self.usd_per_million_text_output_tokens,
+            self.usd_per_thousand_searches,
+        ];
+        if extra_prices
+            .into_iter()
+            .flatten()
+            .any(|p| !p.is_finite() || p < 0.0)
+        {
+            return Err(format!("model {id}: prices must be zero or more"));
+        }
+        if let Some(bad) = self
+            .thinking_levels
+            .iter()
+            .find(|l| !KNOWN_THINKING_LEVELS.contains(&l.as_str()))
+        {
+            return Err(format!(
+                "model {id}: thinking level {bad:?} is not one of {}",
+                KNOWN_THINKING_LEVELS.join(", ")
+            ));
+        }
+        match (
+            &self.default_thinking_level,
+            self.thinking_levels.is_empty(),
+        ) {
+            (None, false) => {
+                return Err(format!(
+                    "model {id}: default_thinking_level is required with thinking_levels"
+                ));
+            }
+            (Some(level), _) if !self.thinking_levels.contains(level) => {
+                return Err(format!(
+                    "model {id}: default_thinking_level {level:?} is not in thinking_levels"
+                ));
+            }
+            _ => {}
+        }
+        if let Some(bad) = self
+            .grounding
+            .iter()
+            .find(|g| !KNOWN_GROUNDING.contains(&g.as_str()))
+        {
+            return Err(format!(
+                "model {id}: grounding {bad:?} is not one of {}",
+                KNOWN_GROUNDING.join(", ")
+            ));
+        }
+        for (name, date) in [
+            ("deprecated", &self.deprecated),
+            ("shutdown", &self.shutdown),
+        ] {
+            if let Some(date) = date
+                && !is_date(date)
+            {
+                return Err(format!(
+                    "model {id}: {name} {date:?} is not a date YYYY-MM-DD"
+                ));
+            }
         }
         if self.usd_per_image(None).is_none() {
             return Err(format!(
@@ -214,6 +314,13 @@ impl ModelTable {
                 usd_per_input_image: f64::from(m.input_tokens_per_image.unwrap_or(0))
                     * m.usd_per_million_input_tokens.unwrap_or(0.0)
                     / 1_000_000.0,
+                label: m.label.clone(),
+                thinking_levels: m.thinking_levels.clone(),
+                always_thinks: m.always_thinks,
+                web_search: m.grounding.iter().any(|g| g == "web"),
+                multi_turn: m.multi_turn,
+                input_tokens_per_image: m.input_tokens_per_image.unwrap_or(1120),
+                usd_per_search: m.usd_per_thousand_searches.unwrap_or(0.0) / 1_000.0,
             })
             .collect()
     }
@@ -226,14 +333,19 @@ impl ModelTable {
                 let pricing = gemini::Pricing {
                     usd_per_million_input_tokens: m.usd_per_million_input_tokens.unwrap_or(0.0),
                     usd_per_million_output_tokens: m.usd_per_million_output_tokens,
+                    usd_per_million_text_output_tokens: m.usd_per_million_text_output_tokens,
+                    usd_per_thousand_searches: m.usd_per_thousand_searches.unwrap_or(0.0),
                 };
                 (m.id.clone(), pricing)
             })
             .collect()
     }
 
-    /// The browser's view of the table.
-    pub fn to_protocol(&self) -> Vec<protocol::ModelInfo> {
+    /// The browser's view of the table, with what is known of each model's availability.
+    pub fn to_protocol(
+        &self,
+        availability: impl Fn(&str) -> protocol::Availability,
+    ) -> Vec<protocol::ModelInfo> {
         self.models
             .iter()
             .map(|m| protocol::ModelInfo {
@@ -243,6 +355,15 @@ impl ModelTable {
                 aspect_ratios: m.aspect_ratios.clone(),
                 image_sizes: m.image_sizes.clone(),
                 usd_per_image: m.usd_per_image(None).unwrap_or_default(),
+                deprecated: m.deprecated.clone(),
+                shutdown: m.shutdown.clone(),
+                thinking_levels: m.thinking_levels.clone(),
+                default_thinking_level: m.default_thinking_level.clone(),
+                always_thinks: m.always_thinks,
+                web_search: m.grounding.iter().any(|g| g == "web"),
+                multi_turn: m.multi_turn,
+                c2pa: m.c2pa,
+                availability: availability(&m.id),
             })
             .collect()
     }
@@ -273,7 +394,7 @@ mod tests {
         std::fs::write(
             &path,
             BUILT_IN.replace(
-                "default = \"gemini-3.1-flash-image\"",
+                "default = \"gemini-nano-banana-2.1\"",
                 "default = \"gemini-3-pro-image\"",
             ),
         )
@@ -306,6 +427,67 @@ mod tests {
         let pro = table.get("gemini-3-pro-image").unwrap();
         assert_eq!(cents(pro.usd_per_image(None)), Some(0.134));
         assert_eq!(cents(pro.usd_per_image(Some("4K"))), Some(0.24));
+    }
+
+    #[test]
+    fn the_built_in_table_is_current() {
+        let table = ModelTable::parse(BUILT_IN).unwrap();
+        assert_eq!(table.default, "gemini-nano-banana-2.1");
+        let nb = table.get("gemini-nano-banana-2.1").unwrap();
+        assert_eq!(nb.image_sizes, ["1K", "2K", "4K"], "2.1 has no 512");
+        assert_eq!(nb.aspect_ratios.len(), 14);
+        assert_eq!(nb.thinking_levels, ["minimal", "medium", "high"]);
+        assert!(nb.multi_turn && nb.deprecated.is_none());
+        let cents = |p: Option<f64>| p.map(|p| (p * 10_000.0).round() / 10_000.0);
+        assert_eq!(cents(nb.usd_per_image(None)), Some(0.0336));
+        let flash = table.get("gemini-3.1-flash-image").unwrap();
+        assert_eq!(flash.deprecated.as_deref(), Some("2026-10-06"));
+        let lite = table.get("gemini-3.1-flash-lite-image").unwrap();
+        assert!(lite.c2pa && !lite.multi_turn && lite.thinking_levels.is_empty());
+        let rules = table.to_rules();
+        let pro = rules.iter().find(|r| r.id == "gemini-3-pro-image").unwrap();
+        assert!(pro.always_thinks && pro.web_search);
+        assert!((pro.usd_per_search - 0.014).abs() < 1e-12);
+    }
+
+    #[test]
+    fn thinking_grounding_and_dates_are_checked() {
+        let with = |extra: &str| ONE_MODEL.replace("label =", &format!("{extra}\n label ="));
+        assert!(
+            ModelTable::parse(&with("thinking_levels = [\"high\"]"))
+                .unwrap_err()
+                .contains("default_thinking_level")
+        );
+        assert!(
+            ModelTable::parse(&with(
+                "thinking_levels = [\"deep\"]\ndefault_thinking_level = \"deep\""
+            ))
+            .unwrap_err()
+            .contains("\"deep\"")
+        );
+        assert!(
+            ModelTable::parse(&with("grounding = [\"maps\"]"))
+                .unwrap_err()
+                .contains("\"maps\"")
+        );
+        assert!(
+            ModelTable::parse(&with("deprecated = \"soon\""))
+                .unwrap_err()
+                .contains("YYYY-MM-DD")
+        );
+        assert!(
+            ModelTable::parse(&with("usd_per_thousand_searches = -1.0"))
+                .unwrap_err()
+                .contains("prices")
+        );
+        let ok = ModelTable::parse(&with(
+            "thinking_levels = [\"minimal\", \"high\"]\ndefault_thinking_level = \"high\"\ngrounding = [\"web\"]\nshutdown = \"2027-01-31\"",
+        ))
+        .unwrap();
+        let info = ok.to_protocol(|_| protocol::Availability::Available);
+        assert_eq!(info[0].default_thinking_level.as_deref(), Some("high"));
+        assert!(info[0].web_search);
+        assert_eq!(info[0].availability, protocol::Availability::Available);
     }
 
     #[test]
@@ -365,7 +547,7 @@ mod tests {
     #[test]
     fn protocol_view_carries_the_default_size_price() {
         let table = ModelTable::parse(ONE_MODEL).unwrap();
-        let info = table.to_protocol();
+        let info = table.to_protocol(|_| protocol::Availability::Unchecked);
         assert_eq!(info.len(), 1);
         assert!((info[0].usd_per_image - 0.0672).abs() < 1e-9);
     }

@@ -40,6 +40,14 @@ pub const SESSION_IDLE: &str = "GEMFLASH_SESSION_IDLE_MINUTES";
 pub const LOGIN_PER_MINUTE: &str = "GEMFLASH_LOGIN_PER_MINUTE";
 pub const LOGIN_GLOBAL_PER_MINUTE: &str = "GEMFLASH_LOGIN_GLOBAL_PER_MINUTE";
 pub const AUTH_HEADER: &str = "GEMFLASH_AUTH_HEADER";
+pub const MODEL_CHECK_HOURS: &str = "GEMFLASH_MODEL_CHECK_HOURS";
+pub const CONVERSATION_TOKENS: &str = "GEMFLASH_CONVERSATION_TOKENS";
+// The built-in simulator's settings (without a key), the same variables its standalone
+// binary reads.
+pub const SIM_KEY: &str = gemini_sim::vars::KEY;
+pub const SIM_LATENCY: &str = gemini_sim::vars::LATENCY_MS;
+pub const SIM_MODELS: &str = gemini_sim::vars::MODELS;
+pub const SIM_RETIRED: &str = gemini_sim::vars::RETIRED;
 
 /// Every variable above, for the check that `.env.example` documents each one.
 pub const ALL: &[&str] = &[
@@ -78,6 +86,12 @@ pub const ALL: &[&str] = &[
     METRICS_TOKEN,
     ACCESS,
     ACCESS_TOKENS,
+    MODEL_CHECK_HOURS,
+    CONVERSATION_TOKENS,
+    SIM_KEY,
+    SIM_LATENCY,
+    SIM_MODELS,
+    SIM_RETIRED,
     SESSION_HOURS,
     SESSION_IDLE,
     LOGIN_PER_MINUTE,

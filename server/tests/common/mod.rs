@@ -39,9 +39,12 @@ pub struct TestApp {
 
 /// Builds the app with these variables on top of a fresh data directory and a simulator.
 pub async fn app_with(vars: &[(&str, &str)]) -> TestApp {
-    let sim = gemini_sim::spawn(gemini_sim::SimConfig::default())
-        .await
-        .unwrap();
+    app_with_sim(gemini_sim::SimConfig::default(), vars).await
+}
+
+/// [`app_with`] against a simulator set up as `sim` says.
+pub async fn app_with_sim(sim: gemini_sim::SimConfig, vars: &[(&str, &str)]) -> TestApp {
+    let sim = gemini_sim::spawn(sim).await.unwrap();
     let data_dir = tempfile::tempdir().unwrap();
     let mut map: HashMap<String, String> = vars
         .iter()
@@ -116,6 +119,11 @@ impl TestApp {
         let body = serde_json::json!({"request": {
             "prompt": prompt, "model": model, "aspect_ratio": "1:1", "image_size": null
         }});
+        self.generate_request(body).await
+    }
+
+    /// `generate_image` with this JSON body.
+    pub async fn generate_request(&self, body: serde_json::Value) -> Response<Body> {
         self.send(
             post("/api/generate_image")
                 .header("content-type", "application/json")

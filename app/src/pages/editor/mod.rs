@@ -19,8 +19,11 @@
 //! The masks are `mask::Bitmap`s at each source's own size, so what is exported is exactly
 //! what was painted; the history keeps each change's rectangle, run-length encoded.
 
+mod conversation;
 mod local;
 mod mask_file;
+mod options;
+mod progress;
 mod result;
 mod send;
 mod sources;
@@ -32,10 +35,13 @@ mod view;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-use protocol::{ErrorKind, ImageResult, ModelInfo, UserError, limits::Limits};
+use protocol::{ErrorKind, ImageResult, JobEvent, ModelInfo, UserError, limits::Limits};
 
 use crate::server_info::use_server_info;
+use conversation::Conversation;
 use local::Local;
+use options::{Choices, ImageShape, ModelOptions};
+use progress::Progress;
 use result::ResultPanel;
 use sources::{Source, SourcePicker};
 use stage::Stage;
@@ -60,6 +66,12 @@ pub(crate) struct EditorState {
     pub busy: RwSignal<bool>,
     /// Seconds the current request has run, for the visible counter.
     pub elapsed: RwSignal<u32>,
+    /// What the job is doing now, as it last said.
+    pub phase: RwSignal<Option<JobEvent>>,
+    /// The model's latest thought summary.
+    pub thought: RwSignal<Option<String>>,
+    /// The second (of `elapsed`) at which a waiting retry starts.
+    pub retry_at: RwSignal<Option<u32>>,
     pub tool: RwSignal<Tool>,
     /// The brush's diameter, in image pixels.
     pub brush: RwSignal<u32>,
@@ -183,17 +195,14 @@ fn Editor(
     feather_px: u32,
     stored: Option<String>,
 ) -> impl IntoView {
-    let models = StoredValue::new(models);
-    let model = RwSignal::new(default_model);
+    let choices = Choices::new(models, default_model);
     let prompt = RwSignal::new(String::new());
-    let ratio = RwSignal::new("1:1".to_owned());
-    let size = RwSignal::new(String::new());
-    let current = Memo::new(move |_| {
-        let id = model.get();
-        models.with_value(|all| all.iter().find(|m| m.id == id).cloned())
+    let max_images = Signal::derive(move || {
+        choices
+            .current
+            .get()
+            .map_or(1, |m| usize::from(m.max_input_images))
     });
-    let max_images =
-        Signal::derive(move || current.get().map_or(1, |m| usize::from(m.max_input_images)));
     let local = StoredValue::new_local(Local::default());
     let state = EditorState {
         sources: RwSignal::new(Vec::new()),
@@ -202,6 +211,9 @@ fn Editor(
         result: RwSignal::new(None),
         busy: RwSignal::new(false),
         elapsed: RwSignal::new(0),
+        phase: RwSignal::new(None),
+        thought: RwSignal::new(None),
+        retry_at: RwSignal::new(None),
         tool: RwSignal::new(Tool::Brush),
         brush: RwSignal::new(40),
         view: RwSignal::new(View {
@@ -243,20 +255,33 @@ fn Editor(
         if state.busy.get_untracked() || too_many() {
             return;
         }
+        let usable = choices.current.get_untracked().is_some_and(|m| m.usable());
+        if !usable {
+            return;
+        }
         let text = prompt.get_untracked();
-        let chosen = model.get_untracked();
+        let chosen = choices.model.get_untracked();
         match mode() {
             Mode::Generate => {
-                let size = size.get_untracked();
-                send::generate(
-                    state,
-                    text,
-                    chosen,
-                    Some(ratio.get_untracked()),
-                    (!size.is_empty()).then_some(size),
-                );
+                let request = protocol::GenerateRequest {
+                    aspect_ratio: Some(choices.ratio.get_untracked()),
+                    image_size: choices.image_size(),
+                    thinking_level: choices.thinking_level(),
+                    grounding: choices.grounded(),
+                    ..protocol::GenerateRequest::new(text, chosen)
+                };
+                send::generate(state, request);
             }
-            Mode::Edit => send::edit(state, text, chosen),
+            Mode::Edit => send::edit(
+                state,
+                send::EditOptions {
+                    prompt: text,
+                    model: chosen,
+                    thinking_level: choices.thinking_level(),
+                    grounding: choices.grounded(),
+                    continue_conversation: choices.conversation.get_untracked(),
+                },
+            ),
         }
     };
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
@@ -308,91 +333,25 @@ fn Editor(
                         ></textarea>
                     </label>
                     <div class="field-row">
-                        <label class="field">
-                            <span>"Model"</span>
-                            <select
-                                name="model"
-                                data-testid="model"
-                                on:change=move |ev| {
-                                    model.set(event_target_value(&ev));
-                                    size.set(String::new());
-                                }
-                            >
-                                {models
-                                    .get_value()
-                                    .into_iter()
-                                    .map(|m| {
-                                        let selected = m.id == model.get_untracked();
-                                        view! {
-                                            <option value=m.id.clone() selected=selected>
-                                                {format!("{} · ≈ ${:.3}", m.label, m.usd_per_image)}
-                                            </option>
-                                        }
-                                    })
-                                    .collect_view()}
-                            </select>
-                        </label>
+                        <ModelOptions choices=choices />
                         {move || {
                             (mode() == Mode::Generate)
-                                .then(|| {
-                                    view! {
-                                        <label class="field">
-                                            <span>"Aspect ratio"</span>
-                                            <select
-                                                name="aspect_ratio"
-                                                data-testid="aspect-ratio"
-                                                on:change=move |ev| ratio.set(event_target_value(&ev))
-                                            >
-                                                {current
-                                                    .get()
-                                                    .map(|m| m.aspect_ratios)
-                                                    .unwrap_or_default()
-                                                    .into_iter()
-                                                    .map(|r| {
-                                                        let selected = r == ratio.get_untracked();
-                                                        view! {
-                                                            <option value=r.clone() selected=selected>
-                                                                {r.clone()}
-                                                            </option>
-                                                        }
-                                                    })
-                                                    .collect_view()}
-                                            </select>
-                                        </label>
-                                    }
-                                })
-                        }}
-                        {move || {
-                            let sizes = current.get().map(|m| m.image_sizes).unwrap_or_default();
-                            (mode() == Mode::Generate && !sizes.is_empty())
-                                .then(|| {
-                                    view! {
-                                        <label class="field">
-                                            <span>"Size"</span>
-                                            <select
-                                                name="image_size"
-                                                on:change=move |ev| size.set(event_target_value(&ev))
-                                            >
-                                                <option value="">"Default"</option>
-                                                {sizes
-                                                    .into_iter()
-                                                    .map(|s| {
-                                                        view! { <option value=s.clone()>{s.clone()}</option> }
-                                                    })
-                                                    .collect_view()}
-                                            </select>
-                                        </label>
-                                    }
-                                })
+                                .then(|| view! { <ImageShape choices=choices /> })
                         }}
                     </div>
+                    {move || {
+                        (mode() == Mode::Edit).then(|| view! { <Conversation choices=choices /> })
+                    }}
                     <div class="actions">
                         <button
                             type="submit"
                             class="button button-primary"
                             data-testid="submit"
                             aria-keyshortcuts="Control+Enter"
-                            disabled=move || state.busy.get() || too_many()
+                            disabled=move || {
+                                state.busy.get() || too_many()
+                                    || !choices.current.get().is_some_and(|m| m.usable())
+                            }
                         >
                             {move || if mode() == Mode::Edit { "Edit" } else { "Generate" }}
                         </button>
@@ -423,6 +382,7 @@ fn Editor(
                                 })
                         }}
                     </div>
+                    <Progress />
                 </form>
                 <ErrorNotice />
                 <p class="visually-hidden" role="status" aria-live="polite" data-testid="announce">
@@ -479,6 +439,7 @@ fn title_of(kind: ErrorKind) -> &'static str {
         ErrorKind::StorageFull => "The gallery is full",
         ErrorKind::RequestTimeout => "The upload took too long",
         ErrorKind::MisdirectedRequest => "Wrong address",
+        ErrorKind::ModelUnavailable => "That model cannot be used",
         ErrorKind::BadRequest | ErrorKind::NotFound | ErrorKind::Internal => "That did not work",
     }
 }

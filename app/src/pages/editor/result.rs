@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use super::{EditorState, sources};
+use crate::pages::provenance::GroundingSources;
 
 #[component]
 pub fn ResultPanel() -> impl IntoView {
@@ -49,7 +50,32 @@ pub fn ResultPanel() -> impl IntoView {
                         <span data-testid="cost">{cost}</span>
                         <span>{format!("{} tokens", result.total_tokens)}</span>
                     </div>
-                    {result.model_text.clone().map(|t| view! { <p class="muted small">{t}</p> })}
+                    {result
+                        .model_text
+                        .clone()
+                        .map(|t| {
+                            view! {
+                                <p class="muted small" data-testid="model-text">
+                                    {t}
+                                </p>
+                            }
+                        })}
+                    {(result.context_turns > 0)
+                        .then(|| {
+                            view! {
+                                <p class="muted small" data-testid="context-turns">
+                                    {format!(
+                                        "Gemini was sent the {} earlier turn{} of this conversation.",
+                                        result.context_turns,
+                                        if result.context_turns == 1 { "" } else { "s" },
+                                    )}
+                                </p>
+                            }
+                        })}
+                    {result
+                        .grounding
+                        .clone()
+                        .map(|g| view! { <GroundingSources grounding=g id=result.id.clone() /> })}
                     <div class="actions">
                         {has_before
                             .then(|| {

@@ -1,22 +1,30 @@
 //! The requests: a generation, or an edit (the source being edited first, then the
-//! references in the order shown, then the mask at the source's own size). While one runs the
-//! page counts seconds for the eye and tells screen readers its phase once; Cancel drops the
-//! call, which aborts its HTTP request.
+//! references in the order shown, then the mask at the source's own size).
+//!
+//! Each goes to the streamed server function first, which answers with the job's progress as
+//! it happens (see `crate::images_api`): the page shows each phase, tells screen readers each
+//! one once, and counts seconds for the eye. A browser that cannot get the stream through
+//! (the call fails before any answer, as behind a proxy that refuses it) makes the plain
+//! request instead, which answers the same result or error. Cancel drops the call: before
+//! the answer it aborts the request, after it cancels the stream; either way the server drops
+//! the job and its upstream call.
 
+use futures::StreamExt;
 use futures::{
     channel::oneshot,
     future::{Either, select},
 };
 use leptos::{prelude::*, task::spawn_local};
-use protocol::{EditField, ErrorKind, GenerateRequest, ImageResult, UserError};
+use protocol::{EditField, ErrorKind, GenerateRequest, ImageResult, JobEvent, UserError};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, FormData};
 
-use super::{EditorState, Outcome, mask_file, sources::Source};
+use super::{EditorState, Outcome, mask_file, progress, sources::Source};
 use crate::{
     error::AppError,
-    images_api::{edit_image, generate_image},
+    images_api::{edit_image, edit_stream, generate_image, generate_stream},
+    job_stream::{Lines, Read},
 };
 
 /// Starts a request: clears the last error, starts the counter, arms Cancel.
@@ -25,6 +33,9 @@ fn start(state: EditorState, what: &str) -> oneshot::Receiver<()> {
     state.error.set(None);
     state.busy.set(true);
     state.elapsed.set(0);
+    state.phase.set(None);
+    state.thought.set(None);
+    state.retry_at.set(None);
     state.say(format!("{what}: sent, waiting for Gemini."));
     let timer = set_interval_with_handle(
         move || state.elapsed.update(|s| *s += 1),
@@ -96,26 +107,88 @@ async fn show(state: EditorState, result: ImageResult, before: Option<(u32, Stri
     state.result.set(Some(Outcome { result, before }));
 }
 
-pub fn generate(
+/// Shows a job's event: its phase (said once to screen readers), its thought summaries, the
+/// countdown to a retry.
+fn follow(state: EditorState, event: &JobEvent) {
+    match event {
+        JobEvent::Working | JobEvent::Done { .. } | JobEvent::Failed { .. } => return,
+        JobEvent::Thought { text } => {
+            let (title, _) = progress::split_thought(text);
+            state.thought.set(Some(text.clone()));
+            state.say(format!("Gemini is thinking: {title}"));
+        }
+        JobEvent::Retrying { wait_secs, .. } => {
+            state
+                .retry_at
+                .set(Some(state.elapsed.get_untracked() + wait_secs));
+        }
+        _ => state.retry_at.set(None),
+    }
+    if let Some(text) = progress::describe(event, None)
+        && !matches!(event, JobEvent::Thought { .. })
+    {
+        state.say(text);
+    }
+    state.phase.set(Some(event.clone()));
+}
+
+/// Reads a job's stream to its end: its events shown as they come, its last one the answer.
+async fn streamed(
     state: EditorState,
-    prompt: String,
-    model: String,
-    ratio: Option<String>,
-    size: Option<String>,
-) {
+    stream: leptos::server_fn::codec::TextStream<AppError>,
+) -> Result<ImageResult, AppError> {
+    let broke = || {
+        AppError::new(
+            ErrorKind::Network,
+            "The connection broke before the image was ready. Look in the gallery (it may have been made), or try again.",
+        )
+    };
+    let mut lines = Lines::default();
+    let mut chunks = stream.into_inner();
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk.map_err(|_| broke())?;
+        for read in lines.push(&chunk) {
+            match read {
+                Read::Event(JobEvent::Done { result }) => return Ok(*result),
+                Read::Event(JobEvent::Failed { error }) => return Err(AppError(error)),
+                Read::Event(event) => follow(state, &event),
+                Read::Garbled => return Err(broke()),
+            }
+        }
+    }
+    Err(broke())
+}
+
+/// Whether a call failed before the server answered at all (so nothing ran, and the plain
+/// request may be made instead).
+fn unreachable(error: &AppError) -> bool {
+    error.kind() == ErrorKind::Network
+}
+
+pub fn generate(state: EditorState, request: GenerateRequest) {
     let cancelled = start(state, "Generating");
     spawn_local(async move {
-        let request = GenerateRequest {
-            prompt,
-            model,
-            aspect_ratio: ratio,
-            image_size: size,
+        let call = async move {
+            match generate_stream(request.clone()).await {
+                Ok(stream) => streamed(state, stream).await,
+                Err(e) if unreachable(&e) => generate_image(request).await,
+                Err(e) => Err(e),
+            }
         };
-        run(state, cancelled, generate_image(request), None).await;
+        run(state, cancelled, call, None).await;
     });
 }
 
-pub fn edit(state: EditorState, prompt: String, model: String) {
+/// What an edit is made with, besides its images and mask.
+pub struct EditOptions {
+    pub prompt: String,
+    pub model: String,
+    pub thinking_level: Option<String>,
+    pub grounding: bool,
+    pub continue_conversation: bool,
+}
+
+pub fn edit(state: EditorState, options: EditOptions) {
     let Some(active) = state.active_source() else {
         return;
     };
@@ -127,7 +200,7 @@ pub fn edit(state: EditorState, prompt: String, model: String) {
         .filter(|s| s.is_ready() && s.key != active.key)
         .collect();
     spawn_local(async move {
-        let form = match form(state, &active, &sources, &prompt, &model).await {
+        let form = match form(state, &active, &sources, &options).await {
             Ok(form) => form,
             Err(message) => {
                 state.say(message.clone());
@@ -139,31 +212,46 @@ pub fn edit(state: EditorState, prompt: String, model: String) {
             }
         };
         let before = Some((active.key, active.url.clone()));
-        run(state, cancelled, edit_image(form.into()), before).await;
+        let call = async move {
+            // The same form may be sent twice: a FormData is a handle, sent as it is each time.
+            match edit_stream(form.clone().into()).await {
+                Ok(stream) => streamed(state, stream).await,
+                Err(e) if unreachable(&e) => edit_image(form.into()).await,
+                Err(e) => Err(e),
+            }
+        };
+        run(state, cancelled, call, before).await;
     });
 }
 
-/// The upload: prompt and model; the edited source (by id when stored, else its file); the
-/// references as files in the order shown (a stored one is fetched from the gallery, since
-/// only the edited source goes by id); the mask, when anything is painted.
+/// The upload: prompt, model and options; the edited source (by id when stored, else its
+/// file); the references as files in the order shown (a stored one is fetched from the
+/// gallery, since only the edited source goes by id); the mask, when anything is painted.
 async fn form(
     state: EditorState,
     active: &Source,
     references: &[Source],
-    prompt: &str,
-    model: &str,
+    options: &EditOptions,
 ) -> Result<FormData, String> {
     let failed =
         |_| "The browser could not prepare the upload. Reload the page and try again.".to_owned();
     let form = FormData::new().map_err(failed)?;
-    form.append_with_str(EditField::Prompt.name(), prompt)
-        .map_err(failed)?;
-    form.append_with_str(EditField::Model.name(), model)
-        .map_err(failed)?;
+    let text = |field: EditField, value: &str| form.append_with_str(field.name(), value);
+    text(EditField::Prompt, &options.prompt).map_err(failed)?;
+    text(EditField::Model, &options.model).map_err(failed)?;
+    if let Some(level) = &options.thinking_level {
+        text(EditField::ThinkingLevel, level).map_err(failed)?;
+    }
+    if options.grounding {
+        text(EditField::Grounding, "on").map_err(failed)?;
+    }
     match &active.stored_id {
-        Some(id) => form
-            .append_with_str(EditField::SourceId.name(), id)
-            .map_err(failed)?,
+        Some(id) => {
+            text(EditField::SourceId, id).map_err(failed)?;
+            if !options.continue_conversation {
+                text(EditField::Conversation, "fresh").map_err(failed)?;
+            }
+        }
         None => append_file(state, &form, active).await?,
     }
     for source in references {
