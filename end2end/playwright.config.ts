@@ -16,6 +16,10 @@ const accessDataDir = path.join(__dirname, '.data-access');
 // never see an image vanish under it because a test beside it deleted it.
 const destructivePort = port + 2;
 const destructiveDataDir = path.join(__dirname, '.data-destructive');
+// A fourth, for tests tagged @models: its simulator lists only some models to the key and
+// has retired one, as Google does.
+const modelsPort = port + 3;
+const modelsDataDir = path.join(__dirname, '.data-models');
 
 
 const chromium = {
@@ -109,12 +113,18 @@ export default defineConfig({
       },
     },
     ...devicesAndJs().flatMap(({ name, use }) => [
-      { name, testIgnore: /access\.spec\.ts/, grepInvert: /@destructive/, use },
+      { name, testIgnore: /access\.spec\.ts/, grepInvert: /@destructive|@models/, use },
       {
         name: `${name}-destructive`,
         testIgnore: /access\.spec\.ts/,
         grep: /@destructive/,
         use: { ...use, baseURL: `http://127.0.0.1:${destructivePort}` },
+      },
+      {
+        name: `${name}-models`,
+        testIgnore: /access\.spec\.ts/,
+        grep: /@models/,
+        use: { ...use, baseURL: `http://127.0.0.1:${modelsPort}` },
       },
     ]),
   ],
@@ -125,5 +135,10 @@ export default defineConfig({
       GEMFLASH_ACCESS_TOKENS: accessToken,
     }),
     appServer(destructivePort, destructiveDataDir, unthrottled),
+    appServer(modelsPort, modelsDataDir, {
+      ...unthrottled,
+      GEMINI_SIM_MODELS: 'gemini-nano-banana-2.1,gemini-3-pro-image,gemini-3.1-flash-image',
+      GEMINI_SIM_RETIRED: 'gemini-3.1-flash-lite-image',
+    }),
   ],
 });

@@ -36,15 +36,18 @@ pub fn describe(event: &JobEvent, countdown: Option<u32>) -> Option<String> {
     })
 }
 
-/// A thought summary's title (its first line, without Markdown's emphasis) and the rest.
+/// A thought summary's title and the rest. Summaries open with a bold title (`**Title**`);
+/// upstream text reaches the page with its line breaks removed, so the title is found by its
+/// emphasis, else it is the first line.
 pub fn split_thought(text: &str) -> (String, String) {
-    let mut lines = text.trim().splitn(2, '\n');
-    let title = lines
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .trim_matches('*')
-        .trim();
+    let text = text.trim();
+    if let Some(rest) = text.strip_prefix("**")
+        && let Some((title, rest)) = rest.split_once("**")
+    {
+        return (title.trim().to_owned(), rest.trim().to_owned());
+    }
+    let mut lines = text.splitn(2, '\n');
+    let title = lines.next().unwrap_or_default().trim();
     let rest = lines.next().unwrap_or_default().trim();
     (title.to_owned(), rest.to_owned())
 }
@@ -110,6 +113,17 @@ mod tests {
                 "Planning the composition".into(),
                 "Settling the layout.".into()
             )
+        );
+        assert_eq!(
+            split_thought("**Planning the composition**  Settling the layout."),
+            (
+                "Planning the composition".into(),
+                "Settling the layout.".into()
+            )
+        );
+        assert_eq!(
+            split_thought("Plain words"),
+            ("Plain words".into(), String::new())
         );
     }
 }

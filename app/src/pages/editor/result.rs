@@ -100,7 +100,7 @@ pub fn ResultPanel() -> impl IntoView {
                             data-testid="download"
                         >
                             "Download"
-                        </a> <a class="button button-small" href=format!("/image/{}", result.id)>
+                        </a> <a class="button button-small" href=format!("/gallery/{}", result.id)>
                             "Details"
                         </a>
                         <button
