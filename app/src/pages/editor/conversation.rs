@@ -98,10 +98,14 @@ pub fn Conversation(choices: Choices) -> impl IntoView {
                                     }
                                 />
                                 <span>
-                                    {format!(
-                                        "Continue the conversation: the model sees these {count} turn{}",
-                                        if count == 1 { "" } else { "s" },
-                                    )}
+                                    {if count == 1 {
+                                        "Continue the conversation: the model sees this turn"
+                                            .to_owned()
+                                    } else {
+                                        format!(
+                                            "Continue the conversation: the model sees these {count} turns",
+                                        )
+                                    }}
                                 </span>
                             </label>
                         }
