@@ -9,6 +9,7 @@
 //!   bytes before and after, run-length encoded; bounded in steps and in bytes.
 //! - [`feather`]: blend weights that rise from 0 at the painted region's edge to full strength
 //!   a set width inside it (a chamfer distance transform over the painted box).
+//! - [`png`]: a mask as the PNG file an edit sends and the editor exports.
 //!
 //! Coordinates are image pixels; pixel `(x, y)` covers `[x, x+1) × [y, y+1)` and a shape takes
 //! the pixels whose centres it contains, so a one-pixel brush drawn along a row paints exactly
@@ -17,6 +18,7 @@
 mod bitmap;
 pub mod feather;
 mod history;
+pub mod png;
 mod rle;
 
 pub use bitmap::{Bitmap, Rect, bounds_of};

@@ -2,47 +2,24 @@
 //! source's own size. The same file is what an edit sends, what "Export mask" saves and what
 //! "Import mask" reads back, so a mask made elsewhere (or saved earlier) can be brought in.
 
-use futures::channel::oneshot;
 use mask::Bitmap;
-use wasm_bindgen::{Clamped, JsCast, JsValue, closure::Closure};
-use web_sys::{Blob, File, ImageData};
+use web_sys::{Blob, File};
 
 use super::local::{canvas, load_image};
 
-/// Rows written to the canvas at a time, so a 12 MP mask never needs a 48 MB buffer at once.
+/// Rows read from the canvas at a time when a mask file is imported, so a 12 MP mask never
+/// needs a 48 MB buffer at once.
 const BAND_ROWS: u32 = 256;
 
-/// The mask as a PNG: white where painted, black elsewhere.
-pub async fn to_png(bitmap: &Bitmap) -> Option<Blob> {
-    let (width, height) = (bitmap.width(), bitmap.height());
-    let (out, ctx) = canvas(width, height)?;
-    let raw = bitmap.as_raw();
-    let mut y = 0;
-    while y < height {
-        let rows = BAND_ROWS.min(height - y);
-        let start = y as usize * width as usize;
-        let end = start + rows as usize * width as usize;
-        let mut rgba = Vec::with_capacity((end - start) * 4);
-        for &v in &raw[start..end] {
-            let c = if v == 0 { 0 } else { 255 };
-            rgba.extend_from_slice(&[c, c, c, 255]);
-        }
-        let data = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), width, rows).ok()?;
-        ctx.put_image_data(&data, 0.0, f64::from(y)).ok()?;
-        y += rows;
-    }
-    let (tx, rx) = oneshot::channel::<Option<Blob>>();
-    let mut tx = Some(tx);
-    let callback = Closure::once(move |blob: JsValue| {
-        if let Some(tx) = tx.take() {
-            let _ = tx.send(blob.dyn_into::<Blob>().ok());
-        }
-    });
-    out.to_blob_with_type(callback.as_ref().unchecked_ref(), "image/png")
-        .ok()?;
-    let blob = rx.await.ok()?;
-    drop(callback);
-    blob
+/// The mask as a PNG: white where painted, black elsewhere (encoded by `mask::png`, in one
+/// pass over its runs; a canvas's own PNG encoder took hundreds of milliseconds at 16 MP).
+pub fn to_png(bitmap: &Bitmap) -> Option<Blob> {
+    let bytes = mask::png::encode(bitmap);
+    let array = js_sys::Uint8Array::from(bytes.as_slice());
+    let parts = js_sys::Array::of1(&array);
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("image/png");
+    Blob::new_with_u8_array_sequence_and_options(&parts, &options).ok()
 }
 
 /// Reads a mask file for a source of `size`: painted where a pixel is light and opaque

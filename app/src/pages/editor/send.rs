@@ -265,7 +265,6 @@ async fn form(
     });
     if let Some(mask) = mask {
         let png = mask_file::to_png(&mask)
-            .await
             .ok_or("The mask could not be prepared. Try again, or reload the page.")?;
         form.append_with_blob_and_filename(EditField::Mask.name(), &png, "mask.png")
             .map_err(failed)?;

@@ -46,7 +46,7 @@ fn export(state: EditorState) {
         return;
     };
     spawn_local(async move {
-        let Some(blob) = mask_file::to_png(&bitmap).await else {
+        let Some(blob) = mask_file::to_png(&bitmap) else {
             state.say("The mask could not be saved. Try again.");
             return;
         };

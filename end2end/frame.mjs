@@ -1,0 +1,11 @@
+import { chromium } from '@playwright/test';
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless','--no-sandbox','--disable-gpu'] });
+const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+page.on('console', m => console.log('console', m.type(), m.text()));
+await page.goto('http://127.0.0.1:3200/gallery');
+const href = await page.locator('[data-testid="gallery-item"]').first().getAttribute('href');
+console.log(href);
+const id = href.split('/').pop();
+const r = await page.request.get(`http://127.0.0.1:3200/images/${id}/search`);
+console.log(r.status(), r.headers()['content-security-policy']);
+console.log((await r.text()).slice(0, 400));
