@@ -4,7 +4,7 @@
 // laptop-sized and a phone-sized viewport.
 import { defineConfig, devices } from '@playwright/test';
 import * as path from 'node:path';
-import { accessToken } from './access-token';
+import { accessToken, metricsToken } from './access-token';
 
 const port = Number(process.env.GEMFLASH_E2E_PORT ?? 3100);
 const repoRoot = path.resolve(__dirname, '..');
@@ -82,6 +82,8 @@ function appServer(port: number, dataDir: string, extra: Record<string, string> 
  * tell. Both have router tests of their own; here they are out of the way. Tests make images
  * in parallel, and one client may hold all upstream slots but one. */
 const unthrottled = {
+  // Tests read the upstream attempts from /metrics (how many calls reached the simulator).
+  GEMFLASH_METRICS_TOKEN: metricsToken,
   GEMFLASH_RATE_LIMIT_PER_MINUTE: '0',
   GEMFLASH_MAX_JOBS_PER_CLIENT: '64',
   GEMFLASH_MAX_CONCURRENT_CALLS: '64',

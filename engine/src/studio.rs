@@ -1025,6 +1025,10 @@ impl Studio {
         let outcome = self
             .client
             .call(&model.id, request, options, &mut |event| {
+                if let gemini::CallEvent::Attempt { .. } = event {
+                    metrics::counter!("gemflash_upstream_attempts_total", "model" => model.id.clone())
+                        .increment(1);
+                }
                 progress.call_event(event);
             })
             .await;

@@ -243,7 +243,11 @@ mod tests {
         painted.rect((100.0, 0.0), (101.0, 97.0), true);
         let mut speckled = Bitmap::new(64, 64);
         for i in 0..64 {
-            speckled.rect((i as f32, (i * 7 % 64) as f32), (i as f32 + 1.0, (i * 7 % 64) as f32 + 1.0), true);
+            speckled.rect(
+                (i as f32, (i * 7 % 64) as f32),
+                (i as f32 + 1.0, (i * 7 % 64) as f32 + 1.0),
+                true,
+            );
         }
         let cases = [
             Bitmap::new(1, 1),
@@ -294,7 +298,10 @@ mod tests {
         for length in 3..=258 {
             let (symbol, extra, base) = length_code(length);
             assert!((257..=285).contains(&symbol));
-            assert!(length >= base && length - base < (1 << extra).max(1), "{length}");
+            assert!(
+                length >= base && length - base < (1 << extra).max(1),
+                "{length}"
+            );
         }
         assert_eq!(length_code(258), (285, 0, 258));
         assert_eq!(length_code(257), (284, 5, 227));

@@ -2,7 +2,8 @@
 //!
 //! What is counted: requests by route and status (`gemflash_http_requests_total`), Gemini calls
 //! by model and outcome with their latency (`gemflash_upstream_calls_total`,
-//! `gemflash_upstream_latency_seconds`), retries, tokens, dollars spent, images stored, and
+//! `gemflash_upstream_latency_seconds`), every attempt by model, retries included
+//! (`gemflash_upstream_attempts_total`), retries, tokens, dollars spent, images stored, and
 //! refusals by reason (rate limit, per-client job cap, budget, concurrency, memory, storage,
 //! host, sign-in throttle), and the store's size against its quota
 //! (`gemflash_storage_used_bytes`, `gemflash_storage_quota_bytes`, read when scraped). The

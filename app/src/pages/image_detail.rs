@@ -124,6 +124,13 @@ fn Detail(
                         "Edit"
                     </a>
                     <a
+                        href=format!("/editor?settings={id}")
+                        class="button button-small"
+                        data-testid="detail-reuse"
+                    >
+                        "Use these settings"
+                    </a>
+                    <a
                         href=confirm_href
                         class="button button-small button-danger"
                         data-testid="detail-delete"

@@ -179,3 +179,19 @@ pub fn take_chosen_files(ev: &leptos::ev::Event) -> Vec<File> {
     input.set_value("");
     files
 }
+
+/// A setting the browser remembers for this site (`localStorage`), if it can.
+pub fn setting(key: &str) -> Option<String> {
+    leptos::prelude::window()
+        .local_storage()
+        .ok()??
+        .get_item(key)
+        .ok()?
+}
+
+/// Remembers a setting; a browser that refuses (private mode, storage full) forgets it.
+pub fn remember(key: &str, value: &str) {
+    if let Ok(Some(storage)) = leptos::prelude::window().local_storage() {
+        let _ = storage.set_item(key, value);
+    }
+}

@@ -55,6 +55,9 @@ enum Mode {
     Edit,
 }
 
+/// The browser's remembered setting: keep the prompt after "Keep editing".
+pub(crate) const KEEP_PROMPT: &str = "gemflash.keep-prompt";
+
 /// The editor's shared state: signals for what the page shows, and the page's browser objects.
 #[derive(Clone, Copy)]
 pub(crate) struct EditorState {
@@ -72,6 +75,11 @@ pub(crate) struct EditorState {
     pub thought: RwSignal<Option<String>>,
     /// The second (of `elapsed`) at which a waiting retry starts.
     pub retry_at: RwSignal<Option<u32>>,
+    /// What the next request asks for.
+    pub prompt: RwSignal<String>,
+    /// Whether "Keep editing" keeps the prompt (a person's setting, remembered by the
+    /// browser); by default it is cleared, so a second click does not repeat the last edit.
+    pub keep_prompt: RwSignal<bool>,
     pub tool: RwSignal<Tool>,
     /// The brush's diameter, in image pixels.
     pub brush: RwSignal<u32>,
@@ -120,10 +128,15 @@ impl EditorState {
 
 #[component]
 pub fn EditorPage() -> impl IntoView {
-    // `/editor?source={id}` opens a stored image (from the gallery) as the source.
-    let stored = use_query_map()
-        .with_untracked(|q| q.get("source"))
-        .filter(|id| protocol::is_image_id(id));
+    // `/editor?source={id}` opens a stored image (from the gallery) as the source, with its
+    // own model; `/editor?settings={id}` starts from a stored image's prompt and settings.
+    let image_query = |name: &str| {
+        use_query_map()
+            .with_untracked(|q| q.get(name))
+            .filter(|id| protocol::is_image_id(id))
+    };
+    let stored = image_query("source");
+    let settings = image_query("settings");
     let info = use_server_info();
     view! {
         <Title text="Editor" />
@@ -149,12 +162,14 @@ pub fn EditorPage() -> impl IntoView {
         <Suspense fallback=|| ()>
             {move || {
                 let stored = stored.clone();
+                let settings = settings.clone();
                 Suspend::new(async move {
                     info.get()
                         .await
                         .ok()
                         .map(|info| {
                             let stored = stored.clone();
+                            let settings = settings.clone();
                             view! {
                                 <InBrowser>
                                     <Editor
@@ -163,6 +178,7 @@ pub fn EditorPage() -> impl IntoView {
                                         limits=info.limits
                                         feather_px=info.feather_px
                                         stored=stored.clone()
+                                        settings=settings.clone()
                                     />
                                 </InBrowser>
                             }
@@ -194,9 +210,25 @@ fn Editor(
     limits: Limits,
     feather_px: u32,
     stored: Option<String>,
+    settings: Option<String>,
 ) -> impl IntoView {
     let choices = Choices::new(models, default_model);
     let prompt = RwSignal::new(String::new());
+    // Start from a stored image: its model (and, for `settings`, its prompt and options).
+    if let Some((id, whole)) = settings
+        .clone()
+        .map(|id| (id, true))
+        .or_else(|| stored.clone().map(|id| (id, false)))
+    {
+        leptos::task::spawn_local(async move {
+            if let Ok(Some(detail)) = crate::gallery_api::get_image_detail(id).await {
+                choices.reuse(&detail.image, whole);
+                if whole {
+                    prompt.set(detail.image.prompt.clone());
+                }
+            }
+        });
+    }
     let max_images = Signal::derive(move || {
         choices
             .current
@@ -214,6 +246,8 @@ fn Editor(
         phase: RwSignal::new(None),
         thought: RwSignal::new(None),
         retry_at: RwSignal::new(None),
+        prompt,
+        keep_prompt: RwSignal::new(local::setting(KEEP_PROMPT).as_deref() == Some("yes")),
         tool: RwSignal::new(Tool::Brush),
         brush: RwSignal::new(40),
         view: RwSignal::new(View {

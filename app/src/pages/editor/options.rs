@@ -3,7 +3,7 @@
 //! model thinks, and whether it searches Google.
 
 use leptos::prelude::*;
-use protocol::{Availability, ModelInfo};
+use protocol::{Availability, GalleryItem, ModelInfo};
 
 /// The person's choices for the next request, shared by the form and the requests.
 #[derive(Clone, Copy)]
@@ -47,6 +47,27 @@ impl Choices {
             conversation: RwSignal::new(true),
             current,
         }
+    }
+
+    /// Takes over what a stored image was made with: its model (when it can still be used),
+    /// and with `everything` its shape and options too.
+    pub fn reuse(&self, image: &GalleryItem, everything: bool) {
+        let usable = self
+            .models
+            .with_value(|all| all.iter().any(|m| m.id == image.model && m.usable()));
+        if usable {
+            self.model.set(image.model.clone());
+        }
+        if !everything {
+            return;
+        }
+        if let Some(ratio) = &image.aspect_ratio {
+            self.ratio.set(ratio.clone());
+        }
+        self.size.set(image.image_size.clone().unwrap_or_default());
+        self.thinking
+            .set(image.thinking_level.clone().unwrap_or_default());
+        self.grounding.set(image.grounded);
     }
 
     /// The thinking level to send: the one chosen, if the model takes it.
@@ -129,6 +150,7 @@ pub fn ModelOptions(choices: Choices) -> impl IntoView {
             <select
                 name="model"
                 data-testid="model"
+                prop:value=move || model.get()
                 on:change=move |ev| {
                     model.set(event_target_value(&ev));
                     size.set(String::new());
@@ -169,6 +191,14 @@ pub fn ModelOptions(choices: Choices) -> impl IntoView {
                             <select
                                 name="thinking_level"
                                 data-testid="thinking-level"
+                                prop:value=move || {
+                                    let chosen = thinking.get();
+                                    if chosen.is_empty() {
+                                        default_level().unwrap_or_default()
+                                    } else {
+                                        chosen
+                                    }
+                                }
                                 on:change=move |ev| thinking.set(event_target_value(&ev))
                             >
                                 {levels
@@ -243,6 +273,7 @@ pub fn ImageShape(choices: Choices) -> impl IntoView {
             <select
                 name="aspect_ratio"
                 data-testid="aspect-ratio"
+                prop:value=move || ratio.get()
                 on:change=move |ev| ratio.set(event_target_value(&ev))
             >
                 {move || {
@@ -273,6 +304,7 @@ pub fn ImageShape(choices: Choices) -> impl IntoView {
                             <select
                                 name="image_size"
                                 data-testid="image-size"
+                                prop:value=move || size.get()
                                 on:change=move |ev| size.set(event_target_value(&ev))
                             >
                                 <option value="">"Default"</option>

@@ -110,12 +110,31 @@ pub fn ResultPanel() -> impl IntoView {
                             on:click=move |_| {
                                 show_before.set(false);
                                 state.result.set(None);
+                                if !state.keep_prompt.get_untracked() {
+                                    state.prompt.set(String::new());
+                                }
                                 sources::replace_with_stored(state, &id);
                             }
                         >
                             "Keep editing"
                         </button>
                     </div>
+                    <label class="field-check small">
+                        <input
+                            type="checkbox"
+                            data-testid="keep-prompt"
+                            prop:checked=move || state.keep_prompt.get()
+                            on:change=move |ev| {
+                                let keep = event_target_checked(&ev);
+                                state.keep_prompt.set(keep);
+                                super::local::remember(
+                                    super::KEEP_PROMPT,
+                                    if keep { "yes" } else { "no" },
+                                );
+                            }
+                        />
+                        <span>"Keep the prompt when I keep editing"</span>
+                    </label>
                 </section>
             }
         })
