@@ -135,6 +135,128 @@ impl History {
         self.done.clear();
         self.undone.clear();
     }
+
+    /// The history as bytes, at most about `max_bytes` of them: the most recent changes that
+    /// fit (older ones go first; the redo stack is kept only if all of the undo stack fits).
+    /// [`History::from_bytes`] reads it back. For keeping a draft across a reload.
+    pub fn to_bytes(&self, max_bytes: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(MAGIC);
+        let mut done: Vec<&Change> = Vec::new();
+        let mut used = 0;
+        for change in self.done.iter().rev() {
+            used += change.size();
+            if used > max_bytes {
+                break;
+            }
+            done.push(change);
+        }
+        done.reverse();
+        let undone: Vec<&Change> = if done.len() == self.done.len() {
+            self.undone
+                .iter()
+                .rev()
+                .take_while(|c| {
+                    used += c.size();
+                    used <= max_bytes
+                })
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect()
+        } else {
+            Vec::new()
+        };
+        for list in [&done, &undone] {
+            out.extend_from_slice(&(list.len() as u32).to_le_bytes());
+            for change in list {
+                for v in [
+                    change.rect.x0,
+                    change.rect.y0,
+                    change.rect.x1,
+                    change.rect.y1,
+                ] {
+                    out.extend_from_slice(&v.to_le_bytes());
+                }
+                for runs in [&change.before, &change.after] {
+                    out.extend_from_slice(&(runs.len() as u32).to_le_bytes());
+                    for &(value, count) in runs.iter() {
+                        out.push(value);
+                        out.extend_from_slice(&count.to_le_bytes());
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// A history written by [`History::to_bytes`] for a mask of `width`×`height`; `None` when
+    /// the bytes are not one (or a change would reach outside the mask, or its runs do not
+    /// cover its rectangle exactly).
+    pub fn from_bytes(bytes: &[u8], width: u32, height: u32) -> Option<Self> {
+        let mut reader = Reader(bytes.strip_prefix(MAGIC)?);
+        let mut history = History::default();
+        for stack in 0..2 {
+            let count = reader.u32()?;
+            for _ in 0..count {
+                let rect = Rect {
+                    x0: reader.u32()?,
+                    y0: reader.u32()?,
+                    x1: reader.u32()?,
+                    y1: reader.u32()?,
+                };
+                if rect.is_empty() || rect.x1 > width || rect.y1 > height {
+                    return None;
+                }
+                let mut runs = [Vec::new(), Vec::new()];
+                for list in &mut runs {
+                    let n = reader.u32()?;
+                    let mut total: u64 = 0;
+                    for _ in 0..n {
+                        let value = reader.u8()?;
+                        let count = reader.u32()?;
+                        total += u64::from(count);
+                        list.push((value, count));
+                    }
+                    if total != rect.area() {
+                        return None;
+                    }
+                }
+                let [before, after] = runs;
+                let change = Change {
+                    rect,
+                    before,
+                    after,
+                };
+                if stack == 0 {
+                    history.done.push(change);
+                } else {
+                    history.undone.push(change);
+                }
+            }
+        }
+        reader.0.is_empty().then_some(history)
+    }
+}
+
+/// What a history's bytes begin with.
+const MAGIC: &[u8] = b"GFMH1";
+
+/// Reads little-endian numbers off the front of a byte slice.
+struct Reader<'a>(&'a [u8]);
+
+impl Reader<'_> {
+    fn u8(&mut self) -> Option<u8> {
+        let (&first, rest) = self.0.split_first()?;
+        self.0 = rest;
+        Some(first)
+    }
+
+    fn u32(&mut self) -> Option<u32> {
+        let (head, rest) = self.0.split_first_chunk::<4>()?;
+        self.0 = rest;
+        Some(u32::from_le_bytes(*head))
+    }
 }
 
 #[cfg(test)]
@@ -180,6 +302,42 @@ mod tests {
                 .is_some()
         );
         assert!(!history.can_redo());
+    }
+
+    #[test]
+    fn a_history_survives_being_written_and_read_back_and_is_cut_to_its_cap() {
+        let mut mask = Bitmap::new(300, 200);
+        let mut history = History::default();
+        for i in 0..10 {
+            let y = 10.0 + 15.0 * i as f32;
+            history.apply(&mut mask, |m| {
+                m.stroke(&[(5.0, y), (290.0, y + 5.0)], 4.0, true)
+            });
+        }
+        history.undo(&mut mask);
+        history.undo(&mut mask);
+        let bytes = history.to_bytes(usize::MAX);
+        let mut back = History::from_bytes(&bytes, 300, 200).unwrap();
+        assert_eq!((back.steps(), back.can_redo()), (8, true));
+        let mut replayed = mask.clone();
+        while back.undo(&mut replayed).is_some() {}
+        assert!(
+            replayed.is_empty(),
+            "every step undoes back to an empty mask"
+        );
+        // Cut to a cap: the newest steps stay, and they still undo.
+        let cut = history.to_bytes(history.done[7].size() * 3);
+        let mut kept = History::from_bytes(&cut, 300, 200).unwrap();
+        assert!(kept.steps() >= 2 && kept.steps() < 8 && !kept.can_redo());
+        let mut m = mask.clone();
+        assert!(kept.undo(&mut m).is_some());
+        // Anything else is refused.
+        assert!(History::from_bytes(b"nonsense", 300, 200).is_none());
+        assert!(
+            History::from_bytes(&bytes, 100, 100).is_none(),
+            "changes outside the mask"
+        );
+        assert!(History::from_bytes(&bytes[..bytes.len() - 1], 300, 200).is_none());
     }
 
     #[test]

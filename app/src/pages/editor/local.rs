@@ -41,6 +41,12 @@ pub struct Local {
     pub redraw_pending: bool,
     /// The keyboard rectangle, in image pixels, while the stage has focus.
     pub key_rect: Option<(f64, f64, f64, f64)>,
+    /// A restored draft's mask (PNG) and undo history, by source, until the source is ready.
+    pub pending: HashMap<u32, (Option<web_sys::Blob>, Option<Vec<u8>>)>,
+    /// The source to edit once it is ready (a restored draft's).
+    pub wanted_active: Option<u32>,
+    /// The draft's next save, a moment after the last change.
+    pub save: Option<leptos::prelude::TimeoutHandle>,
 }
 
 /// A pointer interaction in progress.

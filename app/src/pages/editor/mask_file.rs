@@ -3,7 +3,7 @@
 //! "Import mask" reads back, so a mask made elsewhere (or saved earlier) can be brought in.
 
 use mask::Bitmap;
-use web_sys::{Blob, File};
+use web_sys::Blob;
 
 use super::local::{canvas, load_image};
 
@@ -24,10 +24,10 @@ pub fn to_png(bitmap: &Bitmap) -> Option<Blob> {
 
 /// Reads a mask file for a source of `size`: painted where a pixel is light and opaque
 /// (so white-on-black and white-on-transparent masks both read as painted).
-pub async fn from_file(file: &File, size: (u32, u32)) -> Result<Bitmap, String> {
+pub async fn from_file(file: &Blob, size: (u32, u32)) -> Result<Bitmap, String> {
     let unreadable =
         || "That file is not an image this browser can read. Import a PNG mask.".to_owned();
-    let url = gloo_file::ObjectUrl::from(gloo_file::File::from(file.clone()));
+    let url = gloo_file::ObjectUrl::from(gloo_file::Blob::from(file.clone()));
     let image = load_image(&url).await.map_err(|()| unreadable())?;
     let (width, height) = (image.natural_width(), image.natural_height());
     if (width, height) != size {

@@ -20,6 +20,7 @@
 //! what was painted; the history keeps each change's rectangle, run-length encoded.
 
 mod conversation;
+mod draft;
 mod local;
 mod mask_file;
 mod options;
@@ -80,6 +81,13 @@ pub(crate) struct EditorState {
     /// Whether "Keep editing" keeps the prompt (a person's setting, remembered by the
     /// browser); by default it is cleared, so a second click does not repeat the last edit.
     pub keep_prompt: RwSignal<bool>,
+    /// Whether the work on the page has changed since it was last sent (the draft is written
+    /// only then, and leaving the page warns only then).
+    pub dirty: RwSignal<bool>,
+    /// Whether the page opened with a restored draft (the notice offers to discard it).
+    pub draft_restored: RwSignal<bool>,
+    /// What the next request is made with.
+    pub choices: Choices,
     pub tool: RwSignal<Tool>,
     /// The brush's diameter, in image pixels.
     pub brush: RwSignal<u32>,
@@ -248,6 +256,9 @@ fn Editor(
         retry_at: RwSignal::new(None),
         prompt,
         keep_prompt: RwSignal::new(local::setting(KEEP_PROMPT).as_deref() == Some("yes")),
+        dirty: RwSignal::new(false),
+        draft_restored: RwSignal::new(false),
+        choices,
         tool: RwSignal::new(Tool::Brush),
         brush: RwSignal::new(40),
         view: RwSignal::new(View {
@@ -268,9 +279,11 @@ fn Editor(
         local,
     };
     provide_context(state);
+    let from_gallery = stored.is_some() || settings.is_some();
     if let Some(id) = stored {
         sources::add_stored(state, &id);
     }
+    keep_drafts(state, choices, from_gallery);
     sources::listen_for_drops_and_pastes(state);
     let mode = move || {
         if state.sources.with(|s| s.iter().any(Source::is_ready)) {
@@ -327,6 +340,7 @@ fn Editor(
     view! {
         <div class="editor" data-testid="editor">
             <section class="card editor-panel">
+                <DraftNotice />
                 <SourcePicker />
                 {move || {
                     (mode() == Mode::Edit)
@@ -428,6 +442,111 @@ fn Editor(
         </div>
     }
     .into_any()
+}
+
+/// The draft: restored when the editor opens with no image named in its address, written a
+/// moment after each change, and a warning before the page is left with work not yet sent.
+fn keep_drafts(state: EditorState, choices: Choices, from_gallery: bool) {
+    if !from_gallery {
+        leptos::task::spawn_local(async move {
+            if draft::restore(state, choices).await {
+                state.draft_restored.set(true);
+                state.say("Your draft is back: images, masks, prompt and settings.");
+            }
+        });
+    }
+    // Every change to the work marks it unsent and writes the draft soon after.
+    Effect::new(move |seen: Option<()>| {
+        state.prompt.track();
+        state.sources.track();
+        state.active.track();
+        state.mask_version.track();
+        choices.model.track();
+        choices.ratio.track();
+        choices.size.track();
+        choices.thinking.track();
+        choices.grounding.track();
+        choices.conversation.track();
+        if seen.is_some() {
+            state.dirty.set(true);
+            draft::save_soon(state, choices);
+        }
+    });
+    on_cleanup(move || draft::flush(state, choices));
+    Effect::new(move |_| {
+        let guard = window_event_listener(leptos::ev::beforeunload, move |ev| {
+            if unsent(state) {
+                ev.prevent_default();
+                ev.set_return_value("");
+            }
+        });
+        on_cleanup(move || guard.remove());
+    });
+}
+
+/// Whether leaving would lose work: changed since last sent, and something typed, painted or
+/// uploaded (a stored image alone is in the gallery already).
+fn unsent(state: EditorState) -> bool {
+    if !state.dirty.get_untracked() {
+        return false;
+    }
+    let painted = state
+        .local
+        .with_value(|l| l.masks.values().any(|m| m.bitmap.bounds().is_some()));
+    let uploads = state
+        .sources
+        .with_untracked(|s| s.iter().any(|s| s.stored_id.is_none()));
+    painted || uploads || !state.prompt.get_untracked().trim().is_empty()
+}
+
+/// Offers to throw a restored draft away.
+#[component]
+fn DraftNotice() -> impl IntoView {
+    let state = expect_context::<EditorState>();
+    let discard = move |_| {
+        for key in state
+            .sources
+            .with_untracked(|s| s.iter().map(|s| s.key).collect::<Vec<_>>())
+        {
+            sources::remove(state, key);
+        }
+        state.prompt.set(String::new());
+        state.result.set(None);
+        state.error.set(None);
+        state.draft_restored.set(false);
+        state.dirty.set(false);
+        state.say("Draft discarded.");
+        leptos::task::spawn_local(draft::clear());
+    };
+    move || {
+        state.draft_restored.get().then(|| {
+            view! {
+                <p
+                    class="notice notice-ok small draft-notice"
+                    role="status"
+                    data-testid="draft-restored"
+                >
+                    "Draft restored · "
+                    <button
+                        type="button"
+                        class="link-button"
+                        data-testid="draft-discard"
+                        on:click=discard
+                    >
+                        "Discard"
+                    </button>
+                    <button
+                        type="button"
+                        class="link-button"
+                        aria-label="Keep the draft and hide this note"
+                        on:click=move |_| state.draft_restored.set(false)
+                    >
+                        "×"
+                    </button>
+                </p>
+            }
+        })
+    }
 }
 
 /// The error of the last request, in words fitting its kind. Each sentence once: the server's

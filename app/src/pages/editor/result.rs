@@ -135,6 +135,21 @@ pub fn ResultPanel() -> impl IntoView {
                         />
                         <span>"Keep the prompt when I keep editing"</span>
                     </label>
+                    <label class="field-check small">
+                        <input
+                            type="checkbox"
+                            data-testid="keep-settings"
+                            prop:checked=super::local::setting(super::draft::KEEP_SETTINGS)
+                                .as_deref() == Some("yes")
+                            on:change=move |ev| {
+                                super::local::remember(
+                                    super::draft::KEEP_SETTINGS,
+                                    if event_target_checked(&ev) { "yes" } else { "no" },
+                                );
+                            }
+                        />
+                        <span>"Remember my model and settings for next time"</span>
+                    </label>
                 </section>
             }
         })

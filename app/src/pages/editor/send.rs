@@ -84,6 +84,7 @@ async fn run<F>(
         Either::Left((Ok(result), _)) => {
             state.say(format!("Done: a {}×{} image.", result.width, result.height));
             show(state, result, before).await;
+            super::draft::sent(state, state.choices);
         }
         Either::Left((Err(e), _)) => {
             state.say(e.message().to_owned());

@@ -58,7 +58,7 @@ fn next_key(state: EditorState) -> u32 {
 }
 
 /// Adds a stored image (by id) as a source, the one being edited when none is.
-pub fn add_stored(state: EditorState, id: &str) {
+pub fn add_stored(state: EditorState, id: &str) -> u32 {
     let key = next_key(state);
     let url = protocol::ImageResult::urls(id).0;
     state.sources.update(|s| {
@@ -71,6 +71,7 @@ pub fn add_stored(state: EditorState, id: &str) {
         })
     });
     spawn_local(async move { settle(state, key, &url, None).await });
+    key
 }
 
 /// Listens for files dropped or pasted anywhere on the page, while the editor is there.
@@ -101,9 +102,9 @@ pub fn listen_for_drops_and_pastes(state: EditorState) {
 
 /// Adds files as sources, as many as the chosen model still has room for (refused files take
 /// no room), and says how many were left out. Each is checked as it arrives.
-fn add_files(state: EditorState, files: Vec<File>) {
+pub fn add_files(state: EditorState, files: Vec<File>) -> Vec<u32> {
     if files.is_empty() {
-        return;
+        return Vec::new();
     }
     let max = state.max_images.get_untracked();
     let room = max.saturating_sub(state.sources.with_untracked(|s| {
@@ -112,8 +113,10 @@ fn add_files(state: EditorState, files: Vec<File>) {
             .count()
     }));
     let left_out = files.len().saturating_sub(room);
+    let mut added = Vec::new();
     for file in files.into_iter().take(room) {
         let key = next_key(state);
+        added.push(key);
         let object = gloo_file::ObjectUrl::from(gloo_file::File::from(file.clone()));
         let url = object.to_string();
         state.local.update_value(|l| {
@@ -138,6 +141,7 @@ fn add_files(state: EditorState, files: Vec<File>) {
         )
     }));
     state.error.set(None);
+    added
 }
 
 /// Checks a source and marks it ready (with a fresh mask at its size) or refused.
@@ -160,6 +164,7 @@ async fn settle(state: EditorState, key: u32, url: &str, file: Option<File>) {
                         l.images.insert(key, image);
                         l.masks.insert(key, SourceMask::new(width, height));
                     });
+                    restore_mask(state, key, (width, height)).await;
                     Status::Ready { width, height }
                 }
             }
@@ -182,9 +187,41 @@ async fn settle(state: EditorState, key: u32, url: &str, file: Option<File>) {
         Status::Refused(why) => state.say(format!("{name} was not added: {why}")),
         Status::Checking => {}
     }
-    if ready && state.active.get_untracked().is_none() {
+    let wanted = state.local.with_value(|l| l.wanted_active == Some(key));
+    if ready && (state.active.get_untracked().is_none() || wanted) {
+        if wanted {
+            state.local.update_value(|l| l.wanted_active = None);
+        }
         select(state, key);
     }
+}
+
+/// Puts back a mask and its history kept for `key` (a restored draft), if any.
+async fn restore_mask(state: EditorState, key: u32, size: (u32, u32)) {
+    let Some((png, history)) = state
+        .local
+        .try_update_value(|l| l.pending.remove(&key))
+        .flatten()
+    else {
+        return;
+    };
+    let bitmap = match png {
+        Some(png) => super::mask_file::from_file(&png, size).await.ok(),
+        None => None,
+    };
+    let history = history.and_then(|bytes| mask::History::from_bytes(&bytes, size.0, size.1));
+    state.local.update_value(|l| {
+        if let Some(mask) = l.masks.get_mut(&key) {
+            if let Some(bitmap) = bitmap {
+                mask.bitmap = bitmap;
+            }
+            if let Some(history) = history {
+                mask.history = history;
+            }
+            mask.paint_overlay(mask.bitmap.full());
+        }
+    });
+    state.mask_version.update(|v| *v += 1);
 }
 
 /// The server's checks of a file, before anything is sent: size, then format by its bytes.
@@ -297,7 +334,9 @@ pub fn SourcePicker() -> impl IntoView {
                         multiple
                         data-testid="file-input"
                         disabled=move || { count() >= max() }
-                        on:change=move |ev| add_files(state, take_chosen_files(&ev))
+                        on:change=move |ev| {
+                            add_files(state, take_chosen_files(&ev));
+                        }
                     />
                 </label>
                 <span class="muted small" data-testid="sources-count">
