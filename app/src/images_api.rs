@@ -167,6 +167,13 @@ pub(crate) mod ssr {
             thinking_level: form.thinking_level,
             grounding: form.grounding,
             continue_conversation: !form.fresh_conversation,
+            crop_to_mask: !form.whole_image,
+            expand: engine::edit::Expand {
+                left: form.expand[0],
+                top: form.expand[1],
+                right: form.expand[2],
+                bottom: form.expand[3],
+            },
             ..EditJob::new(form.images, form.prompt, form.model)
         };
         if let Some(id) = form.source_id {

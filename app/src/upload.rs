@@ -47,6 +47,10 @@ pub struct EditForm {
     pub grounding: bool,
     /// `conversation=fresh`: edit the stored image without replaying its conversation.
     pub fresh_conversation: bool,
+    /// `detail=whole`: send Gemini the whole image, never a frame around the mask.
+    pub whole_image: bool,
+    /// `expand=left,top,right,bottom`: pixels added around the source for the model to fill.
+    pub expand: [u32; 4],
 }
 
 impl EditForm {
@@ -136,6 +140,27 @@ pub async fn read_edit_form(
                     "fresh" => true,
                     "" | "continue" => false,
                     _ => return Err(bad("The field conversation must be continue or fresh.")),
+                };
+            }
+            EditField::Detail => {
+                edit.whole_image = match text(bytes)?.as_str() {
+                    "whole" => true,
+                    "" | "auto" => false,
+                    _ => return Err(bad("The field detail must be auto or whole.")),
+                };
+            }
+            EditField::Expand => {
+                let sides: Vec<Option<u32>> = text(bytes)?
+                    .split(',')
+                    .map(|n| n.trim().parse().ok())
+                    .collect();
+                edit.expand = match sides.as_slice() {
+                    [Some(l), Some(t), Some(r), Some(b)] => [*l, *t, *r, *b],
+                    _ => {
+                        return Err(bad(
+                            "The field expand must be four whole numbers of pixels: left,top,right,bottom.",
+                        ));
+                    }
                 };
             }
         }

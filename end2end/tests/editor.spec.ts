@@ -92,6 +92,85 @@ test.describe('with JavaScript on', () => {
     await stageReady(page);
   });
 
+  test('a small stroke on a large photo is edited at higher detail, and nothing outside it changes', async ({
+    guarded: page,
+    js,
+  }) => {
+    test.setTimeout(60_000);
+    const [w, h] = [3000, 2000];
+    const big = encodePng(w, h, (x, y) => [(x >> 4) % 256, (y >> 3) % 256, 120, 255]);
+    await open(page, js, '/editor');
+    await page.getByTestId('file-input').setInputFiles({ name: 'big.png', mimeType: 'image/png', buffer: big });
+    await stageReady(page);
+    await expect(page.getByTestId('detail')).toBeChecked();
+    await page.getByTestId('brush-size-number').fill('60');
+    await drag(page, [
+      [1400, 1000],
+      [1600, 1000],
+    ]);
+    await page.getByTestId('prompt').fill('a small red buoy');
+    await page.getByTestId('submit').click();
+    await expect(page.getByTestId('result-image')).toBeVisible({ timeout: 30_000 });
+    // A 260×60 box with its context is a 640×512 frame (5:4) of a 6 MP photo: 4.3 times the
+    // detail of sending it whole.
+    await expect(page.getByTestId('detail-gain')).toContainText('Edited at 4.3× the detail');
+    const result = await downloaded(page, () => page.getByTestId('download').click());
+    const r = 30 + 1;
+    const diff = await changesOutside(page, big, result, { x0: 1400 - r, x1: 1600 + r, y0: 1000 - r, y1: 1000 + r });
+    expect(diff.sizes).toEqual([w, h, w, h]);
+    expect(diff.changedOutside, 'pixels outside the stroke changed').toEqual([]);
+    expect(diff.changedInside).toBeGreaterThan(5000);
+  });
+
+  test('expand canvas: the image grows to a wider ratio, every original pixel kept, the new area filled', async ({
+    guarded: page,
+    js,
+  }) => {
+    await open(page, js, '/editor');
+    await page.getByTestId('model').selectOption('gemini-3-pro-image');
+    await page.getByTestId('file-input').setInputFiles({ name: 'source.png', mimeType: 'image/png', buffer: sourcePng() });
+    await stageReady(page);
+    // 480×320 (3:2) grown to 16:9 in the middle: 569 wide, 44 and 45 px added.
+    await page.getByTestId('expand-ratio').selectOption('16:9');
+    await expect(page.getByTestId('expand-summary')).toContainText('New canvas 569×320 (16:9): 44 px left, 45 px right');
+    await page.getByTestId('prompt').fill('continue the pattern');
+    await page.getByTestId('submit').click();
+    await expect(page.getByTestId('result-image')).toBeVisible({ timeout: 20_000 });
+    const result = await downloaded(page, () => page.getByTestId('download').click());
+    const check = await page.evaluate(
+      async ({ data, w, h }) => {
+        const bitmap = await createImageBitmap(new Blob([new Uint8Array(data)]), {
+          colorSpaceConversion: 'none',
+          premultiplyAlpha: 'none',
+        });
+        const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+        const ctx = canvas.getContext('2d')!;
+        ctx.drawImage(bitmap, 0, 0);
+        const px = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
+        const at = (x: number, y: number) => Array.from(px.slice((y * bitmap.width + x) * 4, (y * bitmap.width + x) * 4 + 4));
+        let changed = 0;
+        for (let y = 0; y < h; y++)
+          for (let x = 0; x < w; x++) {
+            const [r, g, b] = at(x + 44, y);
+            if (r !== (x * 7) % 256 || g !== (y * 5) % 256 || b !== (x + y) % 256) changed++;
+          }
+        // The new area far from the seam is not the stretched edge it started from.
+        let filled = 0;
+        for (let y = 0; y < h; y++) {
+          const [r, g, b] = at(10, y);
+          if (r !== 0 || g !== (y * 5) % 256 || b !== y % 256) filled++;
+        }
+        return { width: bitmap.width, height: bitmap.height, changed, filled };
+      },
+      { data: Array.from(result), w: SOURCE_W, h: SOURCE_H },
+    );
+    expect([check.width, check.height]).toEqual([569, 320]);
+    expect(check.changed, 'original pixels changed').toBe(0);
+    expect(check.filled).toBeGreaterThan(300);
+    // The canvas grew once: the next edit keeps the size unless asked again.
+    await expect(page.getByTestId('expand-ratio')).toHaveValue('');
+  });
+
   test('opening a stored image directly (a new tab, a reload) edits it through a mask', async ({ guarded: page, js, request, origin }) => {
     const made = await request.post('/api/generate_image', {
       headers: { Origin: origin },

@@ -104,4 +104,42 @@ test.describe('with JavaScript on', () => {
     await page.getByTestId('keep-editing').click();
     await expect(page.getByTestId('prompt')).toHaveValue('make it gold');
   });
+
+  test('three variations arrive side by side, each is stored, and any one can be edited on', async ({
+    guarded: page,
+    js,
+  }) => {
+    test.setTimeout(60_000);
+    await open(page, js, '/editor');
+    const word = `kites${Date.now()}`;
+    await page.getByTestId('variations').selectOption('3');
+    await page.getByTestId('prompt').fill(`three ${word} over a beach`);
+    await page.getByTestId('submit').click();
+    const variations = page.getByTestId('variation');
+    await expect(variations).toHaveCount(3, { timeout: 30_000 });
+    await expect(page.getByTestId('variation-waiting')).toHaveCount(0);
+    await expect(page.getByTestId('variations-strip')).toContainText('Variations: 3 of 3');
+    await expect(page.getByTestId('waiting')).toHaveCount(0);
+    const ids = await variations
+      .locator('img')
+      .evaluateAll((imgs) => imgs.map((img) => (img as HTMLImageElement).getAttribute('src')!.split('/')[2]));
+    expect(new Set(ids).size, 'three images, each stored under its own id').toBe(3);
+    // The first to arrive is the result; choosing another makes it the result.
+    await expect(variations.first()).toHaveAttribute('aria-pressed', 'true');
+    await variations.nth(2).click();
+    await expect(variations.nth(2)).toHaveAttribute('aria-pressed', 'true');
+    await expect(page.getByTestId('result-image')).toHaveAttribute('src', `/images/${ids[2]}`);
+    // Editing goes on from the chosen one.
+    await page.getByTestId('keep-editing').click();
+    await stageReady(page);
+    await expect(page.getByTestId('sources').locator('img')).toHaveAttribute('src', `/images/${ids[2]}`);
+
+    // All three are in the gallery, each with its cost.
+    await page.goto(`/gallery?q=${word}`);
+    await expect(page.getByTestId('gallery-item')).toHaveCount(3);
+    for (const id of ids) {
+      await page.goto(`/gallery/${id}`);
+      await expect(page.locator('main')).toContainText('$');
+    }
+  });
 });

@@ -63,14 +63,18 @@ fn main() {
                 times[i] = clock.elapsed();
                 clock = Instant::now();
             };
-            let Ok(prepared) =
-                edit::prepare(std::slice::from_ref(&jpeg), Some(&mask_png), &limits, 8)
-            else {
+            let Ok(prepared) = edit::prepare(
+                std::slice::from_ref(&jpeg),
+                Some(&mask_png),
+                &limits,
+                8,
+                edit::Expand::default(),
+            ) else {
                 println!("{label}: the bench's input was refused");
                 return;
             };
             lap(0);
-            std::hint::black_box(prepared.upstream_images().is_ok());
+            std::hint::black_box(prepared.upstream_images(None).is_ok());
             lap(1);
             let Ok(answer) = input::decode(&answer_png, &limits) else {
                 return;

@@ -13,9 +13,10 @@ use image::DynamicImage;
 
 use crate::{
     composite::composite,
+    detail::Frame,
     error::InputError,
     input::{self, ImageInfo, InputLimits},
-    mask::{Mask, Weights},
+    mask::{Mask, Rect, Weights},
     resize::{REDUCE, fit_within, resize_into, scaled},
 };
 
@@ -30,6 +31,44 @@ pub const UPSTREAM_SIDE: u32 = 2048;
 /// adds bytes and memory, not detail. Fourteen references at this size are a fifth of what
 /// they would be at [`UPSTREAM_SIDE`].
 pub const REFERENCE_SIDE: u32 = 1024;
+
+/// Room added around the source (expand canvas, outpainting), in source pixels. The new area
+/// is what the model fills; the source's own pixels stay bit for bit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Expand {
+    pub left: u32,
+    pub top: u32,
+    pub right: u32,
+    pub bottom: u32,
+}
+
+impl Expand {
+    /// Whether nothing is added.
+    pub fn is_none(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// The canvas for a `width`×`height` source, checked: no side may grow by more than the
+    /// source's own size on that axis, and the canvas must fit the per-image pixel limit.
+    pub fn canvas(&self, width: u32, height: u32, max_pixels: u64) -> Result<(u32, u32), String> {
+        if self.left.max(self.right) > width || self.top.max(self.bottom) > height {
+            return Err(format!(
+                "The canvas can grow by at most the image's own size on each side ({width} px left or right, {height} px up or down). Expand less."
+            ));
+        }
+        let (w, h) = (
+            width + self.left + self.right,
+            height + self.top + self.bottom,
+        );
+        if u64::from(w) * u64::from(h) > max_pixels {
+            return Err(format!(
+                "The expanded canvas ({w}×{h}) is larger than the {} megapixels an image may have. Expand less, or use a smaller image.",
+                max_pixels / 1_000_000
+            ));
+        }
+        Ok((w, h))
+    }
+}
 
 /// An edit with its inputs decoded and checked, waiting for the model's answer.
 #[derive(Debug, Clone)]
@@ -59,11 +98,13 @@ impl UpstreamImages {
     }
 }
 
-/// What compositing needs once the copies are made: the source and the weights.
+/// What compositing needs once the copies are made: the source, the weights, and the part of
+/// the source the answer covers (all of it, unless a frame around the mask was sent).
 #[derive(Debug, Clone)]
 pub struct Compositor {
     source: DynamicImage,
     weights: Weights,
+    frame: Option<Rect>,
 }
 
 /// An edit's images as their headers describe them, checked against every limit (format,
@@ -229,19 +270,33 @@ pub fn prepare(
     mask: Option<&[u8]>,
     limits: &InputLimits,
     feather: u32,
+    expand: Expand,
 ) -> Result<PreparedEdit, InputError> {
     let (first, rest) = images.split_first().ok_or(InputError::NoImage)?;
     let (w, h) = input::decoded_dimensions(first, limits)?;
     let (source, mask) = std::thread::scope(|scope| {
         let mask_work = scope.spawn(move || {
-            let mask = match mask {
-                Some(bytes) => Mask::decode(bytes, w, h, limits)?,
-                None => Mask::full(w, h),
+            let mask = match (mask, expand.is_none()) {
+                (Some(bytes), true) => Mask::decode(bytes, w, h, limits)?,
+                (None, true) => Mask::full(w, h),
+                // Expanding: the new area, and whatever was painted inside the source.
+                (painted, false) => {
+                    let inside = painted
+                        .map(|bytes| Mask::decode(bytes, w, h, limits))
+                        .transpose()?;
+                    Mask::from_painted(expanded_mask(inside.as_ref(), w, h, expand))?
+                }
             };
             let weights = mask.weights(feather);
             Ok::<_, InputError>((mask, weights))
         });
-        let source = input::decode(first, limits).map(|s| s.pixels);
+        let source = input::decode(first, limits).map(|s| {
+            if expand.is_none() {
+                s.pixels
+            } else {
+                pad(&s.pixels, expand)
+            }
+        });
         // A panic on the mask's thread is a bug; it surfaces here as one.
         let mask = mask_work
             .join()
@@ -262,16 +317,79 @@ pub fn prepare(
     })
 }
 
+/// The mask of an expanded canvas: the new area painted, and inside the source what `inside`
+/// painted (nothing, without it).
+fn expanded_mask(inside: Option<&Mask>, w: u32, h: u32, e: Expand) -> image::GrayImage {
+    let (cw, ch) = (w + e.left + e.right, h + e.top + e.bottom);
+    image::GrayImage::from_fn(cw, ch, |x, y| {
+        let within = (e.left..e.left + w).contains(&x) && (e.top..e.top + h).contains(&y);
+        let painted = !within || inside.is_some_and(|m| m.is_painted(x - e.left, y - e.top));
+        image::Luma([if painted { 255 } else { 0 }])
+    })
+}
+
+/// The source on an expanded canvas, the new area filled by stretching the source's edge
+/// pixels outward (a start the model paints over; none of it survives outside the mask's
+/// feather, and the source's own pixels are copied unchanged).
+fn pad(source: &DynamicImage, e: Expand) -> DynamicImage {
+    fn fill<P: image::Pixel>(
+        src: &image::ImageBuffer<P, Vec<P::Subpixel>>,
+        e: Expand,
+    ) -> image::ImageBuffer<P, Vec<P::Subpixel>> {
+        let (w, h) = src.dimensions();
+        let (cw, ch) = (w + e.left + e.right, h + e.top + e.bottom);
+        image::ImageBuffer::from_fn(cw, ch, |x, y| {
+            let sx = x.saturating_sub(e.left).min(w - 1);
+            let sy = y.saturating_sub(e.top).min(h - 1);
+            *src.get_pixel(sx, sy)
+        })
+    }
+    if source.color().has_alpha() {
+        DynamicImage::ImageRgba8(fill(&source.to_rgba8(), e))
+    } else {
+        DynamicImage::ImageRgb8(fill(&source.to_rgb8(), e))
+    }
+}
+
 impl PreparedEdit {
-    /// The copies sent to Gemini: source and mask scaled alike to at most [`UPSTREAM_SIDE`],
-    /// references as they are (already reduced to [`REFERENCE_SIDE`]). Pixels only: nothing of the uploaded files'
-    /// metadata. The mask's copy is made on a second thread beside the source's.
-    pub fn upstream_images(&self) -> Result<UpstreamImages, ResizeError> {
+    /// The frame around the mask worth sending instead of the whole source, for a model that
+    /// answers in `ratios` (see [`crate::detail`]); `None` for a whole-image edit.
+    pub fn frame(&self, ratios: &[String]) -> Option<Frame> {
+        let (w, h) = self.mask.dimensions();
+        let painted = self.mask.bounds();
+        if painted
+            == (Rect {
+                x0: 0,
+                y0: 0,
+                x1: w,
+                y1: h,
+            })
+        {
+            return None;
+        }
+        crate::detail::choose(w, h, painted, ratios)
+    }
+
+    /// The copies sent to Gemini: the source (or `frame` of it) and the mask cut and scaled
+    /// alike to at most [`UPSTREAM_SIDE`], references as they are (already reduced to
+    /// [`REFERENCE_SIDE`]). Pixels only: nothing of the uploaded files' metadata. The mask's
+    /// copy is made on a second thread beside the source's.
+    pub fn upstream_images(&self, frame: Option<Rect>) -> Result<UpstreamImages, ResizeError> {
         std::thread::scope(|scope| {
             let mask = scope.spawn(|| {
                 // Read where it is (no copy of a full-size mask); nearest keeps it black and
                 // white.
                 let painted = self.mask.painted();
+                let framed;
+                let painted = match frame {
+                    Some(r) => {
+                        framed =
+                            image::imageops::crop_imm(painted, r.x0, r.y0, r.width(), r.height())
+                                .to_image();
+                        &framed
+                    }
+                    None => painted,
+                };
                 let (w, h) = fit_within(painted.width(), painted.height(), UPSTREAM_SIDE);
                 if (w, h) == painted.dimensions() {
                     return Ok::<_, ResizeError>(input::clean_png(&DynamicImage::ImageLuma8(
@@ -286,7 +404,13 @@ impl PreparedEdit {
                 )?;
                 Ok(input::clean_png(&DynamicImage::ImageLuma8(small)))
             });
-            let source = upstream_copy(&self.source, REDUCE);
+            let source = match frame {
+                Some(r) => upstream_copy(
+                    &self.source.crop_imm(r.x0, r.y0, r.width(), r.height()),
+                    REDUCE,
+                ),
+                None => upstream_copy(&self.source, REDUCE),
+            };
             let references = self.references.iter().map(input::clean_png).collect();
             let mask = mask
                 .join()
@@ -299,25 +423,31 @@ impl PreparedEdit {
         })
     }
 
-    /// The copies for Gemini, and what compositing needs: the painted mask and the references
-    /// are dropped here, so they are not held through the call.
-    pub fn into_parts(self) -> Result<(Compositor, UpstreamImages), ResizeError> {
-        let upstream = self.upstream_images()?;
+    /// The copies for Gemini (of `frame`, when one is given), and what compositing needs: the
+    /// painted mask and the references are dropped here, so they are not held through the
+    /// call.
+    pub fn into_parts(
+        self,
+        frame: Option<Rect>,
+    ) -> Result<(Compositor, UpstreamImages), ResizeError> {
+        let upstream = self.upstream_images(frame)?;
         Ok((
             Compositor {
                 source: self.source,
                 weights: self.weights,
+                frame,
             },
             upstream,
         ))
     }
 
-    /// Lays the model's answer into the source through the feathered mask: outside the mask
-    /// the result is the source, pixel for pixel.
+    /// Lays the model's answer (to the whole source) into the source through the feathered
+    /// mask: outside the mask the result is the source, pixel for pixel.
     pub fn apply(self, answer: &DynamicImage) -> Result<DynamicImage, ResizeError> {
         Compositor {
             source: self.source,
             weights: self.weights,
+            frame: None,
         }
         .apply(answer)
     }
@@ -328,7 +458,7 @@ impl Compositor {
     /// the result is the source, pixel for pixel.
     pub fn apply(self, answer: &DynamicImage) -> Result<DynamicImage, ResizeError> {
         let mut out = self.source;
-        composite(&mut out, answer, &self.weights)?;
+        composite(&mut out, answer, &self.weights, self.frame)?;
         Ok(out)
     }
 }
@@ -365,8 +495,8 @@ mod tests {
             1000,
             |x, _| Luma([if x < 2000 { 255 } else { 0 }]),
         )));
-        let prepared = prepare(&[big], Some(&mask), &limits, 4).unwrap();
-        let sent = prepared.upstream_images().unwrap();
+        let prepared = prepare(&[big], Some(&mask), &limits, 4, Expand::default()).unwrap();
+        let sent = prepared.upstream_images(None).unwrap();
         let source = image::load_from_memory(&sent.source).unwrap();
         let mask = image::load_from_memory(&sent.mask).unwrap().to_luma8();
         assert_eq!((source.width(), source.height()), (UPSTREAM_SIDE, 512));
@@ -379,9 +509,9 @@ mod tests {
             48,
             Rgb([1, 2, 3]),
         )));
-        let sent = prepare(&[small], None, &limits, 4)
+        let sent = prepare(&[small], None, &limits, 4, Expand::default())
             .unwrap()
-            .upstream_images()
+            .upstream_images(None)
             .unwrap();
         let source = image::load_from_memory(&sent.source).unwrap();
         assert_eq!((source.width(), source.height()), (64, 48));
@@ -395,7 +525,7 @@ mod tests {
             8,
             Rgb([1, 2, 3]),
         )));
-        let prepared = prepare(&[src], None, &limits, 4).unwrap();
+        let prepared = prepare(&[src], None, &limits, 4, Expand::default()).unwrap();
         let answer = DynamicImage::ImageRgb8(RgbImage::from_pixel(16, 16, Rgb([9, 9, 9])));
         let out = prepared.apply(&answer).unwrap().to_rgb8();
         assert!(
@@ -403,7 +533,7 @@ mod tests {
             "every pixel takes the edit"
         );
         assert_eq!(
-            prepare(&[], None, &limits, 4).unwrap_err(),
+            prepare(&[], None, &limits, 4, Expand::default()).unwrap_err(),
             InputError::NoImage
         );
     }

@@ -6,6 +6,7 @@
 //! - [`mask`]: the painted mask, checked against its source, feathered inward.
 //! - [`composite`]: the model's answer is fitted to the source and laid in through the mask,
 //!   so every pixel outside the mask is exactly the source's.
+//! - [`detail`]: when a small mask on a large source is sent as a frame around it instead.
 //! - [`edit`]: the edit pipeline around the upstream call (prepare, then apply the answer).
 //! - [`store`]: images on disk and their metadata in SQLite, written so a crash loses nothing.
 //! - [`memory`]: the process-wide image-memory budget every job reserves from.
@@ -22,6 +23,7 @@ pub mod blocking;
 pub mod clock;
 pub mod composite;
 pub mod conversation;
+pub mod detail;
 pub mod edit;
 pub mod error;
 pub mod grounding;

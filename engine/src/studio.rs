@@ -185,6 +185,11 @@ pub struct EditJob {
     /// Continue the conversation of `parent_id`: replay its turns (where the model keeps
     /// context). `false` starts afresh from the image alone.
     pub continue_conversation: bool,
+    /// Send a frame around a small mask instead of the whole source, where that gives more
+    /// detail ([`crate::detail`]); `false` always sends the whole image.
+    pub crop_to_mask: bool,
+    /// Room added around the source for the model to fill (expand canvas).
+    pub expand: edit::Expand,
 }
 
 impl EditJob {
@@ -201,6 +206,8 @@ impl EditJob {
             thinking_level: None,
             grounding: false,
             continue_conversation: true,
+            crop_to_mask: true,
+            expand: edit::Expand::default(),
         }
     }
 }
@@ -652,6 +659,8 @@ impl Studio {
             thinking_level,
             grounding,
             continue_conversation,
+            crop_to_mask,
+            expand,
             ..
         } = job;
 
@@ -673,16 +682,36 @@ impl Studio {
             images: 1,
             usd: model.expected_usd(None, inputs, grounding),
         };
-        let memory = inspected.memory_needed(answer) + history_memory(&turns);
+        // An expanded canvas: checked against the limits, its memory scaled from the source's
+        // (every phase grows with the canvas's pixels at most).
+        let (cw, ch) = expand
+            .canvas(
+                inspected.source.width,
+                inspected.source.height,
+                self.limits.max_pixels,
+            )
+            .map_err(JobError::Request)?;
+        let scaled = (u128::from(inspected.memory_needed(answer))
+            * u128::from(u64::from(cw) * u64::from(ch)))
+        .div_ceil(u128::from(inspected.source.pixels().max(1)));
+        let memory = u64::try_from(scaled).unwrap_or(u64::MAX) + history_memory(&turns);
         let mut admission = self.admit(want, memory, progress).await?;
 
         let limits = self.limits.clone();
         let feather = self.feather;
-        let (compositor, upstream) = blocking(move || {
-            let prepared = edit::prepare(&images, mask.as_deref(), &limits, feather)?;
+        let ratios = model.aspect_ratios.clone();
+        let (compositor, upstream, frame) = blocking(move || {
+            let prepared = edit::prepare(&images, mask.as_deref(), &limits, feather, expand)?;
             // The uploaded bytes are pixels now: they and their memory go.
             drop((images, mask, upload_memory));
-            prepared.into_parts().map_err(JobError::image)
+            // An expanded canvas goes whole: the model paints the new area around all of it.
+            let frame = (crop_to_mask && expand.is_none())
+                .then(|| prepared.frame(&ratios))
+                .flatten();
+            let (compositor, upstream) = prepared
+                .into_parts(frame.as_ref().map(|f| f.rect))
+                .map_err(JobError::image)?;
+            Ok::<_, JobError>((compositor, upstream, frame))
         })
         .await?;
         let mut contents = self.replay(turns).await?;
@@ -703,8 +732,12 @@ impl Studio {
         let streamed = progress.is_listened() && model.thinks();
         let gemini_request = GenerateContentRequest {
             contents,
+            // A frame is asked for in its own ratio; the whole source is answered in its own.
             generation_config: Some(model.generation_config(
-                None,
+                frame.as_ref().map(|f| ImageConfig {
+                    aspect_ratio: Some(f.aspect_ratio.clone()),
+                    image_size: None,
+                }),
                 thinking_level.as_deref(),
                 streamed,
             )),
@@ -744,7 +777,10 @@ impl Studio {
             })
             .await?;
         drop(admission);
-        Ok(result(&record, model_text, grounding))
+        Ok(ImageResult {
+            detail: frame.map(|f| (f.gain * 10.0).round() as f32 / 10.0),
+            ..result(&record, model_text, grounding)
+        })
     }
 
     /// The earlier turns of `parent`'s conversation a follow-up on `model` replays, oldest
@@ -1300,5 +1336,6 @@ fn result(
         model_text,
         grounding,
         context_turns: record.context_turns,
+        detail: None,
     }
 }

@@ -177,6 +177,17 @@ pub(crate) struct SimState {
     pub(crate) failures: Mutex<HashMap<u64, u32>>,
     /// Calls received, for tests that count retries.
     pub(crate) calls: AtomicU64,
+    /// What the last valid call sent, for tests of what reaches the model.
+    pub(crate) last: Mutex<Option<SeenRequest>>,
+}
+
+/// What a call sent, as the model would see it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SeenRequest {
+    /// Each image of the last user turn, width and height, in order.
+    pub images: Vec<(u32, u32)>,
+    /// The aspect ratio asked for, if any.
+    pub aspect_ratio: Option<String>,
 }
 
 /// The simulator's HTTP application.
@@ -189,6 +200,7 @@ fn new_state(config: SimConfig) -> Arc<SimState> {
         config,
         failures: Mutex::new(HashMap::new()),
         calls: AtomicU64::new(0),
+        last: Mutex::new(None),
     })
 }
 
@@ -248,6 +260,15 @@ impl SimHandle {
     /// Calls received so far.
     pub fn calls(&self) -> u64 {
         self.state.calls.load(Ordering::Relaxed)
+    }
+
+    /// What the last valid call sent.
+    pub fn last_request(&self) -> Option<SeenRequest> {
+        self.state
+            .last
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }
 

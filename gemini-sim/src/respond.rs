@@ -206,6 +206,7 @@ async fn answer(
     };
 
     let request = validate::request(body, model)?;
+    *state.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(seen(&request));
     let prompt = prompt_text(&request);
     let header_fault = headers
         .get("x-gemini-sim-fault")
@@ -240,6 +241,30 @@ async fn answer(
         Action::Generate => Json(response).into_response(),
         Action::Stream { sse } => stream(response, model, sse, fault == Some(Fault::StreamError)),
     })
+}
+
+/// What `request` sends the model: its last user turn's image sizes (from their headers) and
+/// the aspect ratio asked for.
+fn seen(request: &GenerateContentRequest) -> crate::SeenRequest {
+    let images = last_user_turn(request)
+        .into_iter()
+        .flat_map(|c| c.parts.iter().filter_map(|p| p.inline_data.as_ref()))
+        .filter_map(|blob| {
+            image::ImageReader::new(Cursor::new(&blob.data))
+                .with_guessed_format()
+                .ok()?
+                .into_dimensions()
+                .ok()
+        })
+        .collect();
+    crate::SeenRequest {
+        images,
+        aspect_ratio: request
+            .generation_config
+            .as_ref()
+            .and_then(|g| g.image_config.as_ref())
+            .and_then(|c| c.aspect_ratio.clone()),
+    }
 }
 
 /// The answer of a fault that replaces generation entirely, if it does.

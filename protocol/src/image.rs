@@ -55,11 +55,16 @@ pub enum EditField {
     /// `fresh`: edit a stored image without replaying its conversation (the default
     /// continues it).
     Conversation,
+    /// `whole`: send Gemini the whole image even when a frame around a small mask would give
+    /// more detail (the default, `auto`, chooses).
+    Detail,
+    /// Expand the canvas: pixels added `left,top,right,bottom`, for the model to fill.
+    Expand,
 }
 
 impl EditField {
     /// Every field, in the order the form names them.
-    pub const ALL: [EditField; 8] = [
+    pub const ALL: [EditField; 10] = [
         EditField::Image,
         EditField::Mask,
         EditField::Prompt,
@@ -68,6 +73,8 @@ impl EditField {
         EditField::ThinkingLevel,
         EditField::Grounding,
         EditField::Conversation,
+        EditField::Detail,
+        EditField::Expand,
     ];
 
     /// The field's name in the form.
@@ -81,6 +88,8 @@ impl EditField {
             EditField::ThinkingLevel => "thinking_level",
             EditField::Grounding => "grounding",
             EditField::Conversation => "conversation",
+            EditField::Detail => "detail",
+            EditField::Expand => "expand",
         }
     }
 
@@ -125,6 +134,10 @@ pub struct ImageResult {
     /// Earlier turns of the conversation this image continued (0: a fresh start).
     #[serde(default)]
     pub context_turns: u32,
+    /// For an edit sent as a frame around its mask: how many times the detail of sending the
+    /// whole image (along a side, to one decimal).
+    #[serde(default)]
+    pub detail: Option<f32>,
 }
 
 /// Where a grounded image's facts came from.

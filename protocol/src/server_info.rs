@@ -102,9 +102,17 @@ pub struct ServerInfo {
     /// How far inside a mask's edge an edit fades in, in pixels (the editor previews it).
     #[serde(default)]
     pub feather_px: u32,
+    /// Generations and edits one client may have in flight at once (variations beyond it
+    /// wait for a slot of their own in the browser).
+    #[serde(default = "one")]
+    pub jobs_per_client: u32,
     /// How full the image store is, when the server says.
     #[serde(default)]
     pub storage: Option<StorageInfo>,
+}
+
+fn one() -> u32 {
+    1
 }
 
 /// How much the image store holds, and how much it may.
@@ -167,6 +175,7 @@ mod tests {
             sign_in: false,
             limits: Limits::default(),
             feather_px: 8,
+            jobs_per_client: 2,
             storage: None,
         }
     }

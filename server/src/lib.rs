@@ -117,14 +117,7 @@ fn login_routes(access: access::Access) -> Router {
 
 fn abuse_controls(state: &AppState, identify: abuse::Identify) -> abuse::AbuseControls {
     let limits = &state.config.abuse;
-    // One client may not hold every upstream slot: with more than one slot, it gets at most
-    // all but one.
-    let slots = state.config.spend.guard.max_concurrent as u32;
-    let jobs = if slots > 1 {
-        limits.jobs_per_client.min(slots - 1)
-    } else {
-        limits.jobs_per_client
-    };
+    let jobs = state.config.jobs_per_client();
     abuse::AbuseControls {
         identify,
         limiter: (limits.per_minute > 0)

@@ -126,6 +126,7 @@ fn server_info(config: &Config) -> ServerInfo {
             ..Limits::default()
         },
         feather_px: config.images.feather_px,
+        jobs_per_client: config.jobs_per_client(),
         storage: None,
     }
 }

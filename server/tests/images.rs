@@ -8,7 +8,7 @@ mod common;
 
 use axum::{body::Body, http::Request};
 use common::{app, app_with, body_bytes, body_text};
-use image::{DynamicImage, GrayImage, Luma, Rgba, RgbaImage};
+use image::{DynamicImage, GrayImage, Luma, Rgb, RgbImage, Rgba, RgbaImage};
 use protocol::{ErrorKind, ImageResult, UserError};
 
 fn png(img: DynamicImage) -> Vec<u8> {
@@ -101,6 +101,138 @@ async fn an_upload_edit_changes_only_the_masked_region() {
         }
     }
     assert_ne!(out.get_pixel(150, 60), source.get_pixel(150, 60));
+}
+
+#[tokio::test]
+async fn a_small_mask_on_a_large_photo_is_sent_as_a_frame_around_it_and_only_the_mask_changes() {
+    let app = app().await;
+    let (w, h) = (4000, 3000);
+    let source = RgbImage::from_fn(w, h, |x, y| Rgb([(x / 16) as u8, (y / 12) as u8, 90]));
+    let inside = |x: u32, y: u32| (1800..2100).contains(&x) && (1300..1600).contains(&y);
+    let mask = GrayImage::from_fn(w, h, |x, y| Luma([if inside(x, y) { 255 } else { 0 }]));
+    let source_png = png(DynamicImage::ImageRgb8(source.clone()));
+    let mask_png = png(DynamicImage::ImageLuma8(mask));
+    let fields = |detail: &'static [u8]| -> [(&str, &[u8]); 5] {
+        [
+            ("prompt", b"a small red boat"),
+            ("model", b"gemini-3-pro-image"),
+            ("image", &source_png),
+            ("mask", &mask_png),
+            ("detail", detail),
+        ]
+    };
+
+    let res = app.edit(&fields(b"auto")).await;
+    assert_eq!(res.status(), 200);
+    let framed: ImageResult = serde_json::from_str(&body_text(res).await).unwrap();
+    let sent = app.sim.last_request().expect("a call");
+    // The source and its mask, cut alike: 300 px of mask and 182 px of context on each side,
+    // square, asked for in the square ratio.
+    assert_eq!(sent.images, vec![(664, 664), (664, 664)]);
+    assert_eq!(sent.aspect_ratio.as_deref(), Some("1:1"));
+    let detail = framed.detail.expect("the gain is reported");
+    assert!((detail - 5.2).abs() < 0.05, "{detail}");
+
+    let out = image::load_from_memory(&body_bytes(app.get(&framed.url).await).await)
+        .unwrap()
+        .to_rgb8();
+    assert_eq!(
+        out.dimensions(),
+        (w, h),
+        "the answer goes back into the full-size photo"
+    );
+    let mut changed = 0;
+    for (x, y, p) in out.enumerate_pixels() {
+        if !inside(x, y) {
+            assert_eq!(
+                p,
+                source.get_pixel(x, y),
+                "({x},{y}) changed outside the mask"
+            );
+        } else if p != source.get_pixel(x, y) {
+            changed += 1;
+        }
+    }
+    assert!(
+        changed > 300 * 300 / 2,
+        "the mask took the edit ({changed} pixels)"
+    );
+
+    // Turned off: the whole photo, reduced to the upstream size, in its own ratio.
+    let res = app.edit(&fields(b"whole")).await;
+    assert_eq!(res.status(), 200);
+    let whole: ImageResult = serde_json::from_str(&body_text(res).await).unwrap();
+    let sent = app.sim.last_request().expect("a call");
+    assert_eq!(sent.images, vec![(2048, 1536), (2048, 1536)]);
+    assert_eq!(sent.aspect_ratio, None);
+    assert_eq!(whole.detail, None);
+}
+
+#[tokio::test]
+async fn an_expanded_canvas_keeps_every_original_pixel_and_fills_the_new_area() {
+    let app = app().await;
+    let (w, h) = (600, 400);
+    let source = RgbImage::from_fn(w, h, |x, y| Rgb([(x / 3) as u8, (y / 2) as u8, 70]));
+    let source_png = png(DynamicImage::ImageRgb8(source.clone()));
+    let res = app
+        .edit(&[
+            ("prompt", b"continue the scene to both sides"),
+            ("model", b"gemini-3-pro-image"),
+            ("image", &source_png),
+            ("expand", b"200,0,200,0"),
+        ])
+        .await;
+    assert_eq!(res.status(), 200);
+    let result: ImageResult = serde_json::from_str(&body_text(res).await).unwrap();
+    // The model is sent the whole canvas and its mask (the new area).
+    let sent = app.sim.last_request().expect("a call");
+    assert_eq!(sent.images, vec![(1000, 400), (1000, 400)]);
+    let out = image::load_from_memory(&body_bytes(app.get(&result.url).await).await)
+        .unwrap()
+        .to_rgb8();
+    assert_eq!(out.dimensions(), (1000, 400));
+    for (x, y, p) in source.enumerate_pixels() {
+        assert_eq!(
+            out.get_pixel(x + 200, y),
+            p,
+            "({x},{y}) of the original changed"
+        );
+    }
+    // The new area is the model's, not the stretched edge it was given to start from.
+    let filled = (0..150)
+        .flat_map(|x| (0..h).map(move |y| (x, y)))
+        .filter(|&(x, y)| out.get_pixel(x, y) != source.get_pixel(0, y))
+        .count();
+    assert!(filled > 150 * 400 * 9 / 10, "{filled} new pixels filled");
+
+    // More than the image's own size on a side is refused, with what to do.
+    let res = app
+        .edit(&[
+            ("prompt", b"wider"),
+            ("model", b"gemini-3-pro-image"),
+            ("image", &source_png),
+            ("expand", b"700,0,0,0"),
+        ])
+        .await;
+    let (status, error) = error_of(res).await;
+    assert_eq!(status, 400);
+    assert!(error.message.contains("Expand less"), "{}", error.message);
+    // And a malformed value by name.
+    let res = app
+        .edit(&[
+            ("prompt", b"wider"),
+            ("model", b"gemini-3-pro-image"),
+            ("image", &source_png),
+            ("expand", b"10,20"),
+        ])
+        .await;
+    let (status, error) = error_of(res).await;
+    assert_eq!(status, 400);
+    assert!(
+        error.message.contains("left,top,right,bottom"),
+        "{}",
+        error.message
+    );
 }
 
 #[tokio::test]

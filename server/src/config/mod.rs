@@ -67,6 +67,17 @@ pub struct Config {
 }
 
 impl Config {
+    /// Jobs one client may have in flight at once: as configured, but one client may not
+    /// hold every upstream slot, so with more than one slot at most all but one.
+    pub fn jobs_per_client(&self) -> u32 {
+        let slots = u32::try_from(self.spend.guard.max_concurrent).unwrap_or(u32::MAX);
+        if slots > 1 {
+            self.abuse.jobs_per_client.min(slots - 1)
+        } else {
+            self.abuse.jobs_per_client
+        }
+    }
+
     /// Reads the configuration from the process environment, after loading `.env` if there is
     /// one. Variables already set in the environment win over the file.
     pub fn from_env() -> Result<Self, ConfigError> {

@@ -21,6 +21,7 @@
 
 mod conversation;
 mod draft;
+mod expand;
 mod local;
 mod mask_file;
 mod options;
@@ -40,8 +41,9 @@ use protocol::{ErrorKind, ImageResult, JobEvent, ModelInfo, UserError, limits::L
 
 use crate::server_info::use_server_info;
 use conversation::Conversation;
+use expand::ExpandCanvas;
 use local::Local;
-use options::{Choices, ImageShape, ModelOptions};
+use options::{Choices, DetailChoice, ImageShape, ModelOptions, Variations};
 use progress::Progress;
 use result::ResultPanel;
 use sources::{Source, SourcePicker};
@@ -67,6 +69,14 @@ pub(crate) struct EditorState {
     pub active: RwSignal<Option<u32>>,
     pub error: RwSignal<Option<UserError>>,
     pub result: RwSignal<Option<Outcome>>,
+    /// Every image the last request made so far (its variations), in the order they came.
+    pub variations: RwSignal<Vec<ImageResult>>,
+    /// How many variations the last request asked for.
+    pub variations_wanted: RwSignal<usize>,
+    /// Why some variations did not come back, when others did.
+    pub variations_failed: RwSignal<Option<String>>,
+    /// Calls the server lets one client run at once (variations beyond wait their turn here).
+    pub jobs_at_once: u32,
     pub busy: RwSignal<bool>,
     /// Seconds the current request has run, for the visible counter.
     pub elapsed: RwSignal<u32>,
@@ -185,6 +195,7 @@ pub fn EditorPage() -> impl IntoView {
                                         default_model=info.default_model.clone()
                                         limits=info.limits
                                         feather_px=info.feather_px
+                                        jobs_at_once=info.jobs_per_client
                                         stored=stored.clone()
                                         settings=settings.clone()
                                     />
@@ -217,10 +228,14 @@ fn Editor(
     default_model: String,
     limits: Limits,
     feather_px: u32,
+    jobs_at_once: u32,
     stored: Option<String>,
     settings: Option<String>,
 ) -> impl IntoView {
     let choices = Choices::new(models, default_model);
+    choices
+        .detail
+        .set(local::setting(options::WHOLE_IMAGE).as_deref() != Some("yes"));
     let prompt = RwSignal::new(String::new());
     // Start from a stored image: its model (and, for `settings`, its prompt and options).
     if let Some((id, whole)) = settings
@@ -249,6 +264,10 @@ fn Editor(
         active: RwSignal::new(None),
         error: RwSignal::new(None),
         result: RwSignal::new(None),
+        variations: RwSignal::new(Vec::new()),
+        variations_wanted: RwSignal::new(0),
+        variations_failed: RwSignal::new(None),
+        jobs_at_once,
         busy: RwSignal::new(false),
         elapsed: RwSignal::new(0),
         phase: RwSignal::new(None),
@@ -317,7 +336,7 @@ fn Editor(
                     grounding: choices.grounded(),
                     ..protocol::GenerateRequest::new(text, chosen)
                 };
-                send::generate(state, request);
+                send::generate(state, request, choices.variations.get_untracked());
             }
             Mode::Edit => send::edit(
                 state,
@@ -327,7 +346,10 @@ fn Editor(
                     thinking_level: choices.thinking_level(),
                     grounding: choices.grounded(),
                     continue_conversation: choices.conversation.get_untracked(),
+                    whole_image: !choices.detail.get_untracked(),
+                    expand: expand::chosen(state, choices),
                 },
+                choices.variations.get_untracked(),
             ),
         }
     };
@@ -382,13 +404,21 @@ fn Editor(
                     </label>
                     <div class="field-row">
                         <ModelOptions choices=choices />
+                        <Variations choices=choices />
                         {move || {
                             (mode() == Mode::Generate)
                                 .then(|| view! { <ImageShape choices=choices /> })
                         }}
                     </div>
                     {move || {
-                        (mode() == Mode::Edit).then(|| view! { <Conversation choices=choices /> })
+                        (mode() == Mode::Edit)
+                            .then(|| {
+                                view! {
+                                    <Conversation choices=choices />
+                                    <DetailChoice choices=choices />
+                                    <ExpandCanvas choices=choices />
+                                }
+                            })
                     }}
                     <div class="actions">
                         <button

@@ -18,6 +18,15 @@ pub struct Choices {
     pub grounding: RwSignal<bool>,
     /// Continue the conversation of a stored image being edited (else start fresh).
     pub conversation: RwSignal<bool>,
+    /// Edit a small mask on a large image through a frame around it, at higher detail (else
+    /// always send the whole image). Remembered by the browser.
+    pub detail: RwSignal<bool>,
+    /// How many images one request makes, side by side (1 to 4).
+    pub variations: RwSignal<usize>,
+    /// Expand the canvas to this aspect ratio (`""`: keep the size).
+    pub expand: RwSignal<String>,
+    /// Where the image stays on the expanded canvas (`centre`, `left`, ...).
+    pub expand_anchor: RwSignal<String>,
     /// The chosen model.
     pub current: Memo<Option<ModelInfo>>,
 }
@@ -45,6 +54,10 @@ impl Choices {
             thinking: RwSignal::new(String::new()),
             grounding: RwSignal::new(false),
             conversation: RwSignal::new(true),
+            detail: RwSignal::new(true),
+            variations: RwSignal::new(1),
+            expand: RwSignal::new(String::new()),
+            expand_anchor: RwSignal::new("centre".to_owned()),
             current,
         }
     }
@@ -366,5 +379,63 @@ mod tests {
         );
         assert!(model_notice(&gone, &all).unwrap().contains("Retired."));
         assert!(option_label(&gone).ends_with("unavailable"));
+    }
+}
+
+/// The browser's remembered setting: always send Gemini the whole image.
+pub const WHOLE_IMAGE: &str = "gemflash.whole-image";
+
+/// Whether a small mask on a large image is edited through a frame around it.
+#[component]
+pub fn DetailChoice(choices: Choices) -> impl IntoView {
+    let detail = choices.detail;
+    view! {
+        <label class="field field-check small">
+            <input
+                type="checkbox"
+                name="detail"
+                data-testid="detail"
+                prop:checked=move || detail.get()
+                on:change=move |ev| {
+                    let on = event_target_checked(&ev);
+                    detail.set(on);
+                    super::local::remember(WHOLE_IMAGE, if on { "no" } else { "yes" });
+                }
+            />
+            <span>"Edit a small area at higher detail (Gemini sees a frame around the mask)"</span>
+        </label>
+    }
+}
+
+/// The most variations one request may ask for.
+pub const MAX_VARIATIONS: usize = 4;
+
+/// How many images a request makes: each is a call of its own, counted against the rate limit
+/// and the day's budget, and stored with its cost.
+#[component]
+pub fn Variations(choices: Choices) -> impl IntoView {
+    let variations = choices.variations;
+    view! {
+        <label class="field">
+            <span>"Variations"</span>
+            <select
+                name="variations"
+                data-testid="variations"
+                on:change=move |ev| {
+                    variations.set(event_target_value(&ev).parse().unwrap_or(1));
+                }
+                prop:value=move || variations.get().to_string()
+            >
+                {(1..=MAX_VARIATIONS)
+                    .map(|n| {
+                        view! {
+                            <option value=n.to_string() selected=move || variations.get() == n>
+                                {n.to_string()}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+        </label>
     }
 }

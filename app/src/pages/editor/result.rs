@@ -13,6 +13,7 @@ pub fn ResultPanel() -> impl IntoView {
     move || {
         state.result.get().map(|outcome| {
             let result = outcome.result;
+            let source = outcome.before.clone();
             let before = outcome.before.map(|(_, url)| url);
             let cost = result
                 .cost_usd
@@ -60,6 +61,18 @@ pub fn ResultPanel() -> impl IntoView {
                                 </p>
                             }
                         })}
+                    {result
+                        .detail
+                        .map(|gain| {
+                            view! {
+                                <p class="muted small" data-testid="detail-gain">
+                                    {format!(
+                                        "Edited at {gain:.1}× the detail: Gemini was sent a frame around the mask, not the whole image.",
+                                    )}
+                                </p>
+                            }
+                        })}
+                    <VariationStrip current=result.id.clone() source=source />
                     {(result.context_turns > 0)
                         .then(|| {
                             view! {
@@ -151,6 +164,76 @@ pub fn ResultPanel() -> impl IntoView {
                         <span>"Remember my model and settings for next time"</span>
                     </label>
                 </section>
+            }
+        })
+    }
+}
+
+/// The images one request made, side by side as they arrive (and a place for each still on
+/// its way); choosing one makes it the result, so editing goes on from it.
+#[component]
+fn VariationStrip(current: String, source: Option<(u32, String)>) -> impl IntoView {
+    let state = expect_context::<EditorState>();
+    move || {
+        let wanted = state.variations_wanted.get();
+        (wanted > 1).then(|| {
+            let made = state.variations.get();
+            let waiting = wanted.saturating_sub(made.len());
+            let items = made
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    let chosen = v.id == current;
+                    let thumb = v.thumbnail_url.clone();
+                    let label = format!("Variation {}, {}×{}", i + 1, v.width, v.height);
+                    let source = source.clone();
+                    view! {
+                        <li>
+                            <button
+                                type="button"
+                                class="variation"
+                                aria-pressed=chosen.to_string()
+                                aria-label=label
+                                data-testid="variation"
+                                on:click=move |_| {
+                                    leptos::task::spawn_local(
+                                        super::send::show(state, v.clone(), source.clone()),
+                                    );
+                                }
+                            >
+                                <img src=thumb alt="" />
+                            </button>
+                        </li>
+                    }
+                })
+                .collect_view();
+            let placeholders = (0..waiting)
+                .map(|_| {
+                    view! {
+                        <li class="variation variation-waiting" data-testid="variation-waiting">
+                            "Coming…"
+                        </li>
+                    }
+                })
+                .collect_view();
+            view! {
+                <div class="variations" data-testid="variations-strip">
+                    <p class="small muted">
+                        {format!(
+                            "Variations: {} of {wanted} · choose one to keep editing",
+                            wanted - waiting,
+                        )}
+                    </p>
+                    <ul class="variation-list">{items} {placeholders}</ul>
+                    {move || {
+                        state
+                            .variations_failed
+                            .get()
+                            .map(|note| {
+                                view! { <p class="notice notice-warn small">{note}</p> }
+                            })
+                    }}
+                </div>
             }
         })
     }

@@ -20,7 +20,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, FormData};
 
-use super::{EditorState, Outcome, mask_file, progress, sources::Source};
+use super::{EditorState, Outcome, mask_file, options::MAX_VARIATIONS, progress, sources::Source};
 use crate::{
     error::AppError,
     images_api::{edit_image, edit_stream, generate_image, generate_stream},
@@ -71,32 +71,70 @@ pub fn cancel(state: EditorState) {
     stop(state);
 }
 
-/// Runs a call until it answers or is cancelled, and shows what came back.
-async fn run<F>(
+/// One call of a request (a variation), boxed so several can run side by side.
+type Call = futures::future::LocalBoxFuture<'static, Result<ImageResult, AppError>>;
+
+/// Runs the calls of a request, at most the server's per-client job cap at a time, until all
+/// have answered or Cancel is pressed: the first image is shown as it arrives, every one
+/// joins the variations as it arrives, and an error is shown only when none came back.
+async fn run(
     state: EditorState,
-    cancelled: oneshot::Receiver<()>,
-    call: F,
+    mut cancelled: oneshot::Receiver<()>,
+    calls: Vec<Call>,
     before: Option<(u32, String)>,
-) where
-    F: std::future::Future<Output = Result<ImageResult, AppError>>,
-{
-    match select(Box::pin(call), cancelled).await {
-        Either::Left((Ok(result), _)) => {
-            state.say(format!("Done: a {}×{} image.", result.width, result.height));
-            show(state, result, before).await;
-            super::draft::sent(state, state.choices);
+) {
+    let wanted = calls.len();
+    state.variations.set(Vec::new());
+    state.variations_wanted.set(wanted);
+    state.variations_failed.set(None);
+    let mut pending =
+        futures::stream::iter(calls).buffer_unordered(state.jobs_at_once.max(1) as usize);
+    let mut made = 0;
+    let mut failed: Option<AppError> = None;
+    loop {
+        match select(pending.next(), &mut cancelled).await {
+            Either::Left((Some(Ok(result)), _)) => {
+                made += 1;
+                state.variations.update(|v| v.push(result.clone()));
+                if made == 1 {
+                    // The canvas grew: the next edit starts from the new size.
+                    state.choices.expand.set(String::new());
+                    state.say(format!("Done: a {}×{} image.", result.width, result.height));
+                    show(state, result, before.clone()).await;
+                    super::draft::sent(state, state.choices);
+                } else {
+                    state.say(format!("Variation {made} of {wanted} is ready."));
+                }
+            }
+            Either::Left((Some(Err(e)), _)) => {
+                if failed.is_none() {
+                    failed = Some(e);
+                }
+            }
+            Either::Left((None, _)) => break,
+            Either::Right(_) => return stop(state),
         }
-        Either::Left((Err(e), _)) => {
+    }
+    match failed {
+        Some(e) if made == 0 => {
             state.say(e.message().to_owned());
             state.error.set(Some(e.0));
         }
-        Either::Right(_) => {}
+        Some(e) => {
+            let note = format!(
+                "{made} of {wanted} variations came back. The others failed: {}",
+                e.message()
+            );
+            state.say(note.clone());
+            state.variations_failed.set(Some(note));
+        }
+        None => {}
     }
     stop(state);
 }
 
 /// Shows a result; for an edit, decodes it for comparing on the stage first.
-async fn show(state: EditorState, result: ImageResult, before: Option<(u32, String)>) {
+pub async fn show(state: EditorState, result: ImageResult, before: Option<(u32, String)>) {
     if before.is_some()
         && let Ok(image) = super::local::load_image(&result.url).await
     {
@@ -137,6 +175,7 @@ fn follow(state: EditorState, event: &JobEvent) {
 async fn streamed(
     state: EditorState,
     stream: leptos::server_fn::codec::TextStream<AppError>,
+    shown: bool,
 ) -> Result<ImageResult, AppError> {
     let broke = || {
         AppError::new(
@@ -152,7 +191,8 @@ async fn streamed(
             match read {
                 Read::Event(JobEvent::Done { result }) => return Ok(*result),
                 Read::Event(JobEvent::Failed { error }) => return Err(AppError(error)),
-                Read::Event(event) => follow(state, &event),
+                Read::Event(event) if shown => follow(state, &event),
+                Read::Event(_) => {}
                 Read::Garbled => return Err(broke()),
             }
         }
@@ -166,18 +206,23 @@ fn unreachable(error: &AppError) -> bool {
     error.kind() == ErrorKind::Network
 }
 
-pub fn generate(state: EditorState, request: GenerateRequest) {
+/// A generation, `variations` times (1 to 4), the calls side by side.
+pub fn generate(state: EditorState, request: GenerateRequest, variations: usize) {
     let cancelled = start(state, "Generating");
-    spawn_local(async move {
-        let call = async move {
-            match generate_stream(request.clone()).await {
-                Ok(stream) => streamed(state, stream).await,
-                Err(e) if unreachable(&e) => generate_image(request).await,
-                Err(e) => Err(e),
-            }
-        };
-        run(state, cancelled, call, None).await;
-    });
+    let calls = (0..variations.clamp(1, MAX_VARIATIONS))
+        .map(|i| {
+            let request = request.clone();
+            // Only the first call's progress is shown: the others would talk over it.
+            Box::pin(async move {
+                match generate_stream(request.clone()).await {
+                    Ok(stream) => streamed(state, stream, i == 0).await,
+                    Err(e) if unreachable(&e) => generate_image(request).await,
+                    Err(e) => Err(e),
+                }
+            }) as Call
+        })
+        .collect();
+    spawn_local(run(state, cancelled, calls, None));
 }
 
 /// What an edit is made with, besides its images and mask.
@@ -187,9 +232,14 @@ pub struct EditOptions {
     pub thinking_level: Option<String>,
     pub grounding: bool,
     pub continue_conversation: bool,
+    /// Always send the whole image, never a frame around a small mask.
+    pub whole_image: bool,
+    /// Pixels to add around the source for the model to fill: left, top, right, bottom.
+    pub expand: Option<[u32; 4]>,
 }
 
-pub fn edit(state: EditorState, options: EditOptions) {
+/// An edit of the source being edited, `variations` times (1 to 4), the calls side by side.
+pub fn edit(state: EditorState, options: EditOptions, variations: usize) {
     let Some(active) = state.active_source() else {
         return;
     };
@@ -213,15 +263,21 @@ pub fn edit(state: EditorState, options: EditOptions) {
             }
         };
         let before = Some((active.key, active.url.clone()));
-        let call = async move {
-            // The same form may be sent twice: a FormData is a handle, sent as it is each time.
-            match edit_stream(form.clone().into()).await {
-                Ok(stream) => streamed(state, stream).await,
-                Err(e) if unreachable(&e) => edit_image(form.into()).await,
-                Err(e) => Err(e),
-            }
-        };
-        run(state, cancelled, call, before).await;
+        let calls = (0..variations.clamp(1, MAX_VARIATIONS))
+            .map(|i| {
+                // The same form may be sent many times: a FormData is a handle, sent as it
+                // is each time.
+                let form = form.clone();
+                Box::pin(async move {
+                    match edit_stream(form.clone().into()).await {
+                        Ok(stream) => streamed(state, stream, i == 0).await,
+                        Err(e) if unreachable(&e) => edit_image(form.into()).await,
+                        Err(e) => Err(e),
+                    }
+                }) as Call
+            })
+            .collect();
+        run(state, cancelled, calls, before).await;
     });
 }
 
@@ -245,6 +301,12 @@ async fn form(
     }
     if options.grounding {
         text(EditField::Grounding, "on").map_err(failed)?;
+    }
+    if options.whole_image {
+        text(EditField::Detail, "whole").map_err(failed)?;
+    }
+    if let Some([l, t, r, b]) = options.expand {
+        text(EditField::Expand, &format!("{l},{t},{r},{b}")).map_err(failed)?;
     }
     match &active.stored_id {
         Some(id) => {
