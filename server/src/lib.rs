@@ -90,7 +90,8 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             access,
             access::require,
-        ));
+        ))
+        .layer(compression());
     let stack = middleware::Stack {
         server: Arc::new(config.server.clone()),
         security: security::SecurityConfig {
@@ -113,6 +114,35 @@ fn login_routes(access: access::Access) -> Router {
         .route("/login", get(access::login_page).post(access::login))
         .route("/logout", axum::routing::post(access::logout))
         .with_state(access)
+}
+
+/// Pages, JSON and scripts compressed by what the browser accepts (brotli at quality 4, or
+/// gzip), outside the error-status mapping (which reads server-function bodies). Not compressed:
+/// images (PNG and WebP are compressed already), files served precompressed (`/pkg`, which
+/// carry their own `Content-Encoding`), bodies of 1 KiB or less, and answers marked
+/// `Cache-Control: no-transform`, as streamed jobs are: an encoder holds bytes back until it
+/// has enough, which would hold a job's progress back too. No secret is in a compressed body
+/// (sessions are cookies, CSRF is by origin, a page's nonce is fresh each time), so
+/// compression leaks nothing across requests.
+fn compression()
+-> tower_http::compression::CompressionLayer<impl tower_http::compression::Predicate> {
+    use axum::http::{Extensions, HeaderMap, StatusCode, Version, header::CACHE_CONTROL};
+    use tower_http::compression::{
+        CompressionLayer, Predicate,
+        predicate::{DefaultPredicate, SizeAbove},
+    };
+    let transformable = |_: StatusCode, _: Version, headers: &HeaderMap, _: &Extensions| {
+        !headers
+            .get_all(CACHE_CONTROL)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| v.to_ascii_lowercase().contains("no-transform"))
+    };
+    CompressionLayer::new().br(true).gzip(true).compress_when(
+        DefaultPredicate::new()
+            .and(SizeAbove::new(1024))
+            .and(transformable),
+    )
 }
 
 fn abuse_controls(state: &AppState, identify: abuse::Identify) -> abuse::AbuseControls {

@@ -103,6 +103,86 @@ async fn pages_carry_a_fresh_nonce_that_their_scripts_use_and_other_answers_a_cl
 }
 
 #[tokio::test]
+async fn pages_and_json_are_compressed_by_accept_encoding_but_images_and_job_streams_are_not() {
+    use std::io::Read;
+    let app = app().await;
+    let get = |path: &str, encoding: Option<&str>| {
+        let mut req = Request::get(path);
+        if let Some(e) = encoding {
+            req = req.header("accept-encoding", e);
+        }
+        app.send(req.body(Body::empty()).unwrap())
+    };
+    let encoding = |res: &axum::http::Response<Body>| {
+        res.headers()
+            .get("content-encoding")
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+
+    // A page: gzip when asked for, and it decodes to the same HTML.
+    let plain = get("/gallery", None).await;
+    assert_eq!(encoding(&plain), None);
+    let plain = body_text(plain).await;
+    let gzipped = get("/gallery", Some("gzip")).await;
+    assert_eq!(encoding(&gzipped).as_deref(), Some("gzip"));
+    assert!(
+        gzipped.headers()["vary"]
+            .to_str()
+            .unwrap()
+            .contains("accept-encoding")
+    );
+    let bytes = common::body_bytes(gzipped).await;
+    let mut html = String::new();
+    flate2::read::GzDecoder::new(bytes.as_slice())
+        .read_to_string(&mut html)
+        .unwrap();
+    assert!(
+        html.starts_with("<!DOCTYPE html>"),
+        "{}",
+        &html[..40.min(html.len())]
+    );
+    assert!(
+        bytes.len() * 2 < plain.len(),
+        "{} of {}",
+        bytes.len(),
+        plain.len()
+    );
+    // Brotli first when both are accepted.
+    let br = get("/", Some("gzip, br")).await;
+    assert_eq!(encoding(&br).as_deref(), Some("br"));
+    // The security headers are on the compressed answer too.
+    assert!(br.headers().contains_key("content-security-policy"));
+
+    // An image is compressed already.
+    let made = app.generate("a plain hill").await;
+    let result: protocol::ImageResult = serde_json::from_str(&body_text(made).await).unwrap();
+    let image = get(&result.url, Some("gzip, br")).await;
+    assert_eq!(image.status(), 200);
+    assert_eq!(encoding(&image), None);
+
+    // A job's stream goes out as written: no encoder holds its progress back.
+    let body =
+        serde_json::json!({"request": {"prompt": "a quiet bay", "model": "gemini-3-pro-image"}});
+    let res = app
+        .send(
+            post("/api/generate_stream")
+                .header("content-type", "application/json")
+                .header("accept-encoding", "gzip, br")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("no-transform")
+    );
+    assert_eq!(encoding(&res), None);
+}
+
+#[tokio::test]
 async fn server_function_answers_are_not_cached_and_images_are() {
     let app = app().await;
     let id = app.store_image("kept");
