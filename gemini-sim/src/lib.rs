@@ -62,6 +62,10 @@ pub struct SimConfig {
     pub listed: Option<Vec<String>>,
     /// Models that are retired: they answer 404 `NOT_FOUND` and are not listed.
     pub retired: Vec<String>,
+    /// Generations are photo-sized: grain in every pixel, so a 1024×1024 PNG is about 3 MB
+    /// (not the few kilobytes a smooth gradient compresses to). Sixteen are made per size,
+    /// once, and served in turn, so a load test measures GemFlash rather than the simulator.
+    pub grain: bool,
 }
 
 impl Default for SimConfig {
@@ -72,6 +76,7 @@ impl Default for SimConfig {
             slow: Duration::from_secs(600),
             listed: None,
             retired: Vec::new(),
+            grain: false,
         }
     }
 }
@@ -87,6 +92,8 @@ pub mod vars {
     pub const MODELS: &str = "GEMINI_SIM_MODELS";
     /// Comma-separated ids that answer 404 as retired.
     pub const RETIRED: &str = "GEMINI_SIM_RETIRED";
+    /// `1`: generated images carry photographic grain (photo-sized PNGs, for load tests).
+    pub const GRAIN: &str = "GEMINI_SIM_GRAIN";
     /// Where the standalone binary listens (default `127.0.0.1:4100`).
     pub const ADDR: &str = "GEMINI_SIM_ADDR";
 }
@@ -143,6 +150,18 @@ impl SimConfig {
         if let Some(text) = get(vars::RETIRED) {
             self.retired = ids(vars::RETIRED, text)?;
         }
+        if let Some(text) = get(vars::GRAIN) {
+            self.grain = match text.trim() {
+                "1" | "true" | "yes" => true,
+                "0" | "false" | "no" => false,
+                other => {
+                    return Err(SimConfigError {
+                        var: vars::GRAIN,
+                        problem: format!("{other:?} is not 1 or 0"),
+                    });
+                }
+            };
+        }
         Ok(self)
     }
 
@@ -179,6 +198,9 @@ pub(crate) struct SimState {
     pub(crate) calls: AtomicU64,
     /// What the last valid call sent, for tests of what reaches the model.
     pub(crate) last: Mutex<Option<SeenRequest>>,
+    /// With grain: photo-sized generations made once per size and served in turn, so a load
+    /// test measures GemFlash rather than the simulator's renderer and encoder.
+    pub(crate) grainy: Mutex<HashMap<(u32, u32, bool), Vec<bytes::Bytes>>>,
 }
 
 /// What a call sent, as the model would see it.
@@ -201,6 +223,7 @@ fn new_state(config: SimConfig) -> Arc<SimState> {
         failures: Mutex::new(HashMap::new()),
         calls: AtomicU64::new(0),
         last: Mutex::new(None),
+        grainy: Mutex::new(HashMap::new()),
     })
 }
 
@@ -290,4 +313,60 @@ pub async fn spawn(config: SimConfig) -> std::io::Result<SimHandle> {
         }
     });
     Ok(SimHandle { addr, state, task })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<SimConfig, SimConfigError> {
+        SimConfig::default().with_env(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    #[test]
+    fn the_environment_sets_key_latency_models_and_grain_and_bad_values_are_named() {
+        let c = config(&[
+            (vars::KEY, "k1"),
+            (vars::LATENCY_MS, "5-9"),
+            (vars::RETIRED, "models/gemini-3-pro-image"),
+            (vars::GRAIN, "1"),
+        ])
+        .unwrap();
+        assert_eq!(c.accepted_key.as_deref(), Some("k1"));
+        assert!(c.is_retired("gemini-3-pro-image"));
+        assert!(c.grain);
+        assert!(!config(&[]).unwrap().grain);
+        assert_eq!(
+            config(&[(vars::GRAIN, "lots")]).unwrap_err().var,
+            vars::GRAIN
+        );
+        assert_eq!(
+            config(&[(vars::LATENCY_MS, "soon")]).unwrap_err().var,
+            vars::LATENCY_MS
+        );
+        assert_eq!(
+            config(&[(vars::MODELS, "no-such-model")]).unwrap_err().var,
+            vars::MODELS
+        );
+    }
+
+    #[test]
+    fn grainy_generations_are_photo_sized_and_served_in_turn() {
+        let state = new_state(SimConfig {
+            grain: true,
+            ..SimConfig::default()
+        });
+        let first = respond::grainy(&state, "a bay", 256, 256, false);
+        state.calls.fetch_add(1, Ordering::Relaxed);
+        let second = respond::grainy(&state, "a bay", 256, 256, false);
+        assert_ne!(first, second, "each turn is another image");
+        // Grain does not compress: most of the raw 192 KiB stays.
+        assert!(first.len() > 256 * 256 * 3 / 2, "{} bytes", first.len());
+        let img = image::load_from_memory(&first).unwrap();
+        assert_eq!((img.width(), img.height()), (256, 256));
+    }
 }

@@ -37,6 +37,22 @@ pub fn from_prompt(prompt: &str, width: u32, height: u32) -> RgbImage {
     })
 }
 
+/// `image` with grain in every channel (a hash of the pixel's place and `seed`), so it
+/// compresses as little as a photograph does and differs with each seed.
+pub fn with_grain(mut image: RgbImage, seed: u64) -> RgbImage {
+    for (x, y, p) in image.enumerate_pixels_mut() {
+        let mut h = (u64::from(x) << 32 | u64::from(y))
+            .wrapping_add(seed.wrapping_mul(0xD6E8_FEB8_6659_FD93))
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        h ^= h >> 29;
+        for (i, c) in p.0.iter_mut().enumerate() {
+            let noise = ((h >> (i * 8)) & 0x3f) as u8;
+            *c = c.saturating_add(noise / 2).saturating_sub(noise / 4);
+        }
+    }
+    image
+}
+
 /// What `context` earlier turns of a conversation do to an edited pixel: nothing without
 /// them; with them, each channel is XORed with a value of the turn count, so a test can tell
 /// from the pixels alone how much of the conversation the model was sent.

@@ -236,7 +236,7 @@ async fn answer(
         return early;
     }
 
-    let response = generate(model, &request, &prompt, fault, &key);
+    let response = generate(state, model, &request, &prompt, fault, &key);
     Ok(match action {
         Action::Generate => Json(response).into_response(),
         Action::Stream { sse } => stream(response, model, sse, fault == Some(Fault::StreamError)),
@@ -551,6 +551,7 @@ fn response_id(seed: &str) -> String {
 
 /// A successful (or image-level failed) answer.
 fn generate(
+    state: &SimState,
     model: &SimModel,
     request: &GenerateContentRequest,
     prompt: &str,
@@ -708,12 +709,15 @@ fn generate(
             render::edit_with_mask(source, mask, width, height, context)
         }
         [source, ..] => render::edit(source, width, height, context),
+        [] if state.config.grain => image::RgbImage::new(1, 1),
         [] => render::from_prompt(prompt, width, height),
     };
     let as_jpeg = model.answers_jpeg() || fault == Some(Fault::JpegAsPng);
     let encode = |pixels: &image::RgbImage| {
         if fault == Some(Fault::Bomb) {
             render::png_bomb(60_000, 60_000)
+        } else if state.config.grain && inputs.is_empty() {
+            grainy(state, prompt, width, height, as_jpeg)
         } else {
             render::encode(pixels, as_jpeg)
         }
@@ -757,6 +761,29 @@ fn generate(
         candidate(parts, FinishReason::Stop, None),
         usage(model.output_tokens(&size), "IMAGE"),
     )
+}
+
+/// How many photo-sized generations are kept per size.
+const GRAINY: usize = 16;
+
+/// A photo-sized generation of `width`×`height`: one of [`GRAINY`] made once and served in
+/// turn.
+pub(crate) fn grainy(
+    state: &SimState,
+    prompt: &str,
+    width: u32,
+    height: u32,
+    jpeg: bool,
+) -> Vec<u8> {
+    let turn = state.calls.load(std::sync::atomic::Ordering::Relaxed) as usize % GRAINY;
+    let mut made = state.grainy.lock().unwrap_or_else(|e| e.into_inner());
+    let pool = made.entry((width, height, jpeg)).or_default();
+    while pool.len() <= turn {
+        let seed = pool.len() as u64;
+        let pixels = render::with_grain(render::from_prompt(prompt, width, height), seed);
+        pool.push(bytes::Bytes::from(render::encode(&pixels, jpeg)));
+    }
+    pool[turn].to_vec()
 }
 
 /// Whether the prompt says the second image is a mask of the first (GemFlash's convention).
