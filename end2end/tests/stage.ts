@@ -49,9 +49,10 @@ export async function downloaded(page: Page, click: () => Promise<void>): Promis
   return fs.readFileSync((await (await download).path())!);
 }
 
-/** The painted pixels of a mask PNG (white), as a list of [x, y] and the mask's size. */
-export async function maskPixels(page: Page, png: Buffer) {
-  return page.evaluate(async (data) => {
+/** An image's pixels as the browser decodes them (no colour conversion): its size and RGBA
+ * bytes. Meant for small images: the bytes travel back to the test. */
+export async function rgbaOf(page: Page, png: Buffer) {
+  const { width, height, rgba } = await page.evaluate(async (data) => {
     const bitmap = await createImageBitmap(new Blob([new Uint8Array(data)]), {
       colorSpaceConversion: 'none',
       premultiplyAlpha: 'none',
@@ -60,18 +61,29 @@ export async function maskPixels(page: Page, png: Buffer) {
     const ctx = canvas.getContext('2d')!;
     ctx.drawImage(bitmap, 0, 0);
     const px = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
-    const painted: [number, number][] = [];
-    let grey = 0;
-    for (let i = 0; i < px.length; i += 4) {
-      if (px[i] === 255 && px[i + 1] === 255 && px[i + 2] === 255) {
-        const n = i / 4;
-        painted.push([n % bitmap.width, Math.floor(n / bitmap.width)]);
-      } else if (px[i] !== 0 || px[i + 1] !== 0 || px[i + 2] !== 0) {
-        grey++;
-      }
-    }
-    return { width: bitmap.width, height: bitmap.height, painted, grey };
+    let binary = '';
+    for (let i = 0; i < px.length; i += 0x8000) binary += String.fromCharCode(...px.subarray(i, i + 0x8000));
+    return { width: bitmap.width, height: bitmap.height, rgba: btoa(binary) };
   }, Array.from(png));
+  const px = Buffer.from(rgba, 'base64');
+  const at = (x: number, y: number) => Array.from(px.subarray((y * width + x) * 4, (y * width + x) * 4 + 4));
+  return { width, height, px, at };
+}
+
+/** The painted pixels of a mask PNG (white), as a list of [x, y] and the mask's size. */
+export async function maskPixels(page: Page, png: Buffer) {
+  const { width, height, px } = await rgbaOf(page, png);
+  const painted: [number, number][] = [];
+  let grey = 0;
+  for (let i = 0; i < px.length; i += 4) {
+    if (px[i] === 255 && px[i + 1] === 255 && px[i + 2] === 255) {
+      const n = i / 4;
+      painted.push([n % width, Math.floor(n / width)]);
+    } else if (px[i] !== 0 || px[i + 1] !== 0 || px[i + 2] !== 0) {
+      grey++;
+    }
+  }
+  return { width, height, painted, grey };
 }
 
 /** Compares two images (bytes, or a same-origin URL) of the same size, in the browser: pixels that differ outside the box
