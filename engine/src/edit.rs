@@ -537,4 +537,28 @@ mod tests {
             InputError::NoImage
         );
     }
+
+    #[test]
+    fn an_expanded_canvas_is_bounded_by_the_source_and_the_pixel_limit() {
+        let wide = Expand {
+            left: 200,
+            right: 200,
+            ..Expand::default()
+        };
+        assert_eq!(wide.canvas(600, 400, 1_000_000), Ok((1000, 400)));
+        // More than the image's own size on a side.
+        let far = Expand {
+            top: 401,
+            ..Expand::default()
+        };
+        assert!(
+            far.canvas(600, 400, 1_000_000)
+                .unwrap_err()
+                .contains("Expand less")
+        );
+        // Within the sides, past the pixel limit.
+        let message = wide.canvas(600, 400, 300_000).unwrap_err();
+        assert!(message.contains("1000×400"), "{message}");
+        assert!(Expand::default().is_none() && !wide.is_none());
+    }
 }
