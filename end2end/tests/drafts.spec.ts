@@ -146,4 +146,40 @@ test('a draft is cleared when its image is made, and only its settings stay when
   await expect(page.getByTestId('model')).toHaveValue(PRO);
   await expect(page.getByTestId('prompt')).toHaveValue('');
   await expect(page.getByTestId('draft-restored')).toHaveCount(0);
+  // And again: restoring the settings does not wipe them.
+  await page.waitForTimeout(800);
+  await page.reload();
+  await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
+  await expect(page.getByTestId('model')).toHaveValue(PRO);
+  expect(dialogs).toEqual([]);
+});
+
+test('opening a gallery image in the editor keeps the draft until there is new work', async ({
+  guarded: page,
+  js,
+  request,
+  origin,
+}) => {
+  guards(page);
+  const made = await request.post('/api/generate_image', {
+    headers: { Origin: origin },
+    data: { request: { prompt: 'a quiet pier', model: PRO, aspect_ratio: '1:1', image_size: '1K' } },
+  });
+  expect(made.status(), await made.text()).toBe(200);
+  const { id } = await made.json();
+  await open(page, js, '/editor');
+  await page.getByTestId('file-input').setInputFiles({ name: 'harbour.png', mimeType: 'image/png', buffer: sourcePng() });
+  await stageReady(page);
+  await page.getByTestId('prompt').fill('my unsent idea');
+  await expect.poll(() => keptDraft(page)).toEqual({ prompt: 'my unsent idea', sources: 1 });
+
+  // Edit from the gallery: the image opens, the kept draft is not replaced by it.
+  await open(page, js, `/editor?source=${id}`);
+  await stageReady(page);
+  await page.waitForTimeout(1000);
+  expect(await keptDraft(page)).toEqual({ prompt: 'my unsent idea', sources: 1 });
+  // Back in the plain editor, the draft is there.
+  await open(page, js, '/editor');
+  await expect(page.getByTestId('draft-restored')).toBeVisible();
+  await expect(page.getByTestId('prompt')).toHaveValue('my unsent idea');
 });

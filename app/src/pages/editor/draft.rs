@@ -231,12 +231,17 @@ pub async fn load() -> Option<Draft> {
     Draft::from_js(&record)
 }
 
-/// Keeps `draft` (an empty one is cleared instead). A browser that refuses (private mode, no
-/// room) keeps nothing; the page works on.
+/// Keeps `draft`. One with no prompt and no sources is cleared instead, or kept as settings
+/// only when the person asked for their settings to be remembered. A browser that refuses
+/// (private mode, no room) keeps nothing; the page works on.
 pub async fn save(draft: &Draft) {
-    if draft.is_empty() {
+    if draft.is_empty() && super::local::setting(KEEP_SETTINGS).as_deref() != Some("yes") {
         return clear().await;
     }
+    put(draft).await;
+}
+
+async fn put(draft: &Draft) {
     let value = draft.to_js();
     let _ = with_store(IdbTransactionMode::Readwrite, |store| {
         store.put_with_key(&value, &KEY.into())
@@ -346,6 +351,9 @@ pub fn flush(state: EditorState, choices: Choices) {
 /// when the person keeps them.
 pub fn sent(state: EditorState, choices: Choices) {
     state.dirty.set(false);
+    if !state.alive() {
+        return;
+    }
     let keep = super::local::setting(KEEP_SETTINGS).as_deref() == Some("yes");
     let settings = Draft {
         model: choices.model.get_untracked(),
@@ -358,12 +366,7 @@ pub fn sent(state: EditorState, choices: Choices) {
     };
     leptos::task::spawn_local(async move {
         if keep {
-            // A draft of settings only has no prompt and no sources, so `save` would clear it.
-            let value = settings.to_js();
-            let _ = with_store(IdbTransactionMode::Readwrite, |store| {
-                store.put_with_key(&value, &KEY.into())
-            })
-            .await;
+            put(&settings).await;
         } else {
             clear().await;
         }
@@ -379,6 +382,9 @@ pub async fn restore(state: EditorState, choices: Choices) -> bool {
     let Some(draft) = load().await else {
         return false;
     };
+    if !state.alive() {
+        return false;
+    }
     let usable = choices
         .models
         .with_value(|all| all.iter().any(|m| m.id == draft.model && m.usable()));

@@ -45,6 +45,12 @@ pub fn sides(w: u32, h: u32, ratio: &str, anchor: &str) -> Option<[u32; 4]> {
     }
 }
 
+/// Whether the server takes these sides: none may be larger than the image's own size on its
+/// axis (`edit::Expand::canvas`).
+pub fn fits(w: u32, h: u32, [l, t, r, b]: [u32; 4]) -> bool {
+    l.max(r) <= w && t.max(b) <= h
+}
+
 /// The pixels the next edit adds, from the person's choices and the source being edited.
 pub fn chosen(state: EditorState, choices: Choices) -> Option<[u32; 4]> {
     let ratio = choices.expand.get_untracked();
@@ -131,6 +137,16 @@ pub fn ExpandCanvas(choices: Choices) -> impl IntoView {
             {move || {
                 let ratio = choices.expand.get();
                 match plan() {
+                    Some((w, h, add)) if !fits(w, h, add) => {
+                        view! {
+                            <p class="notice notice-warn small" data-testid="expand-summary">
+                                {format!(
+                                    "{ratio} would add more than the image's own size on a side; GemFlash grows a canvas by at most that. Choose a shape closer to the image's, or keep the image at an edge.",
+                                )}
+                            </p>
+                        }
+                            .into_any()
+                    }
                     Some((w, h, [l, t, r, b])) => {
                         let (cw, ch) = (w + l + r, h + t + b);
                         let pct = |part: u32, whole: u32| {
@@ -204,5 +220,14 @@ mod tests {
         assert_eq!(sides(601, 400, "1:1", "centre"), Some([0, 100, 0, 101]));
         assert_eq!(sides(600, 400, "3:2", "centre"), None, "already that shape");
         assert_eq!(sides(600, 400, "wide", "centre"), None);
+    }
+
+    #[test]
+    fn a_side_may_grow_by_at_most_the_image_s_own_size() {
+        // 1000×400 to 9:16 in the middle: 689 px above and below, more than 400.
+        let add = sides(1000, 400, "9:16", "centre").unwrap();
+        assert_eq!(add, [0, 689, 0, 689]);
+        assert!(!fits(1000, 400, add));
+        assert!(fits(600, 400, sides(600, 400, "5:2", "centre").unwrap()));
     }
 }

@@ -136,6 +136,12 @@ impl EditorState {
         self.announce.set(text.into());
     }
 
+    /// Whether the page is still there: work that awaited (a file read, a request) checks
+    /// this before it reads the page's state, which is gone once the person navigated away.
+    pub fn alive(&self) -> bool {
+        self.local.try_with_value(|_| ()).is_some()
+    }
+
     /// The source being edited, if it is ready.
     pub fn active_source(&self) -> Option<Source> {
         let key = self.active.get()?;
@@ -485,7 +491,10 @@ fn keep_drafts(state: EditorState, choices: Choices, from_gallery: bool) {
             }
         });
     }
-    // Every change to the work marks it unsent and writes the draft soon after.
+    // Every change to the work marks it unsent and writes the draft soon after. A page opened
+    // on a gallery image starts drafting only once there is work of the person's own (a
+    // prompt, paint, an upload): merely opening an image must not replace a kept draft.
+    let drafting = RwSignal::new(!from_gallery);
     Effect::new(move |seen: Option<()>| {
         state.prompt.track();
         state.sources.track();
@@ -498,6 +507,10 @@ fn keep_drafts(state: EditorState, choices: Choices, from_gallery: bool) {
         choices.grounding.track();
         choices.conversation.track();
         if seen.is_some() {
+            if !drafting.get_untracked() && !has_work(state) {
+                return;
+            }
+            drafting.set(true);
             state.dirty.set(true);
             draft::save_soon(state, choices);
         }
@@ -517,9 +530,11 @@ fn keep_drafts(state: EditorState, choices: Choices, from_gallery: bool) {
 /// Whether leaving would lose work: changed since last sent, and something typed, painted or
 /// uploaded (a stored image alone is in the gallery already).
 fn unsent(state: EditorState) -> bool {
-    if !state.dirty.get_untracked() {
-        return false;
-    }
+    state.dirty.get_untracked() && has_work(state)
+}
+
+/// Whether the page holds work of the person's own: something typed, painted or uploaded.
+fn has_work(state: EditorState) -> bool {
     let painted = state
         .local
         .with_value(|l| l.masks.values().any(|m| m.bitmap.bounds().is_some()));

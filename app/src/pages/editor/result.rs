@@ -178,7 +178,14 @@ fn VariationStrip(current: String, source: Option<(u32, String)>) -> impl IntoVi
         let wanted = state.variations_wanted.get();
         (wanted > 1).then(|| {
             let made = state.variations.get();
-            let waiting = wanted.saturating_sub(made.len());
+            // Places for those still on their way; none once the request has ended (a
+            // variation that failed or was cancelled is not coming).
+            let waiting = if state.busy.get() {
+                wanted.saturating_sub(made.len())
+            } else {
+                0
+            };
+            let made_count = made.len();
             let items = made
                 .into_iter()
                 .enumerate()
@@ -221,7 +228,7 @@ fn VariationStrip(current: String, source: Option<(u32, String)>) -> impl IntoVi
                     <p class="small muted">
                         {format!(
                             "Variations: {} of {wanted} · choose one to keep editing",
-                            wanted - waiting,
+                            made_count,
                         )}
                     </p>
                     <ul class="variation-list">{items} {placeholders}</ul>

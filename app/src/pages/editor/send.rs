@@ -101,6 +101,9 @@ async fn run(
                     state.choices.expand.set(String::new());
                     state.say(format!("Done: a {}×{} image.", result.width, result.height));
                     show(state, result, before.clone()).await;
+                    if !state.alive() {
+                        return;
+                    }
                     super::draft::sent(state, state.choices);
                 } else {
                     state.say(format!("Variation {made} of {wanted} is ready."));
@@ -149,6 +152,9 @@ pub async fn show(state: EditorState, result: ImageResult, before: Option<(u32, 
 /// Shows a job's event: its phase (said once to screen readers), its thought summaries, the
 /// countdown to a retry.
 fn follow(state: EditorState, event: &JobEvent) {
+    if !state.alive() {
+        return;
+    }
     match event {
         JobEvent::Working | JobEvent::Done { .. } | JobEvent::Failed { .. } => return,
         JobEvent::Thought { text } => {
@@ -319,6 +325,9 @@ async fn form(
     }
     for source in references {
         append_file(state, &form, source).await?;
+    }
+    if !state.alive() {
+        return Err("The page was left before the upload was ready.".to_owned());
     }
     let mask = state.local.with_value(|l| {
         l.masks

@@ -170,7 +170,19 @@ async fn settle(state: EditorState, key: u32, url: &str, file: Option<File>) {
             }
         },
     };
+    if !state.alive() {
+        return;
+    }
     let ready = matches!(status, Status::Ready { .. });
+    if !ready {
+        // A restored draft's mask for a source that did not come back goes with it.
+        state.local.update_value(|l| {
+            l.pending.remove(&key);
+            if l.wanted_active == Some(key) {
+                l.wanted_active = None;
+            }
+        });
+    }
     let name = state.sources.with_untracked(|s| {
         s.iter()
             .find(|s| s.key == key)
@@ -269,6 +281,7 @@ pub fn remove(state: EditorState, key: u32) {
         l.files.remove(&key);
         l.images.remove(&key);
         l.masks.remove(&key);
+        l.pending.remove(&key);
     });
     if state.active.get_untracked() == Some(key) {
         state.active.set(None);
