@@ -713,13 +713,13 @@ fn generate(
         [] => render::from_prompt(prompt, width, height),
     };
     let as_jpeg = model.answers_jpeg() || fault == Some(Fault::JpegAsPng);
-    let encode = |pixels: &image::RgbImage| {
+    let encode = |pixels: &image::RgbImage| -> bytes::Bytes {
         if fault == Some(Fault::Bomb) {
-            render::png_bomb(60_000, 60_000)
+            render::png_bomb(60_000, 60_000).into()
         } else if state.config.grain && inputs.is_empty() {
             grainy(state, prompt, width, height, as_jpeg)
         } else {
-            render::encode(pixels, as_jpeg)
+            render::encode(pixels, as_jpeg).into()
         }
     };
     let declared = if as_jpeg && fault != Some(Fault::JpegAsPng) {
@@ -774,7 +774,7 @@ pub(crate) fn grainy(
     width: u32,
     height: u32,
     jpeg: bool,
-) -> Vec<u8> {
+) -> bytes::Bytes {
     let turn = state.calls.load(std::sync::atomic::Ordering::Relaxed) as usize % GRAINY;
     let mut made = state.grainy.lock().unwrap_or_else(|e| e.into_inner());
     let pool = made.entry((width, height, jpeg)).or_default();
@@ -783,7 +783,8 @@ pub(crate) fn grainy(
         let pixels = render::with_grain(render::from_prompt(prompt, width, height), seed);
         pool.push(bytes::Bytes::from(render::encode(&pixels, jpeg)));
     }
-    pool[turn].to_vec()
+    // A shared handle: no copy of the image per call.
+    pool[turn].clone()
 }
 
 /// Whether the prompt says the second image is a mask of the first (GemFlash's convention).

@@ -11,13 +11,13 @@
 # reserves 44 MB). Needs the release build (./run.sh build-release) and wrk (Debian's package).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+source tools/bench/common.sh
 latency=${GEMFLASH_BENCH_LATENCY_MS:-2000}
 seconds=${GEMFLASH_BENCH_SECONDS:-30}
 command -v wrk >/dev/null || { echo "bench-load needs wrk (apt-get install wrk)" >&2; exit 1; }
 [[ -x target/release/gemflash ]] || { echo "bench-load needs the release build: ./run.sh build-release" >&2; exit 1; }
 cargo build --release --locked -q -p gemini-sim
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 sim_port=$(free_port)
 port=$(free_port)
 data=$(mktemp -d)
@@ -29,11 +29,9 @@ GEMFLASH_ADDR="127.0.0.1:$port" GEMFLASH_DATA_DIR="$data" LEPTOS_SITE_ROOT=targe
   GEMFLASH_RATE_LIMIT_PER_MINUTE=0 GEMFLASH_MAX_CONCURRENT_CALLS=128 GEMFLASH_MAX_JOBS_PER_CLIENT=127 \
   target/release/gemflash &
 server=$!
+script=
 trap 'kill $server $sim 2>/dev/null || true; rm -rf "$data" "$script"' EXIT
-for _ in $(seq 100); do
-  curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
-  sleep 0.1
-done
+wait_ready "$port"
 
 # Every request asks for a 1024x1024 image from Nano Banana Pro with words of its own.
 script=$(mktemp --suffix=.lua)
@@ -60,7 +58,7 @@ LUA
 
 ticks=$(getconf CLK_TCK)
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server/stat"; }
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); commit $(git rev-parse --short HEAD); upstream ${latency} ms; image memory ${GEMFLASH_IMAGE_MEMORY_MB:-default} MB"
+echo "machine: $(machine); upstream ${latency} ms; image memory ${GEMFLASH_IMAGE_MEMORY_MB:-default} MB"
 printf '%-12s %8s %8s %8s %10s %12s %12s %10s\n' connections req/s p50_ms p99_ms over_p50 cpu_ms/gen peak_rss_MB stored_KB
 for connections in 1 64; do
   before=$(cpu_ticks)

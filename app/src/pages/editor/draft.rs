@@ -8,7 +8,6 @@
 //! moment after each change, restored when the editor opens without a source in its address,
 //! and cleared when its job succeeds (or cut to its settings, when the person keeps those).
 
-use futures::channel::oneshot;
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue, closure::Closure};
@@ -16,7 +15,6 @@ use web_sys::{Blob, IdbDatabase, IdbOpenDbRequest, IdbRequest, IdbTransactionMod
 
 use super::{
     EditorState,
-    options::Choices,
     sources::{self, Status},
 };
 
@@ -161,17 +159,7 @@ impl Draft {
 
 /// Waits for an IndexedDB request to succeed; its result.
 async fn done(request: &IdbRequest) -> Result<JsValue, JsValue> {
-    let (tx, rx) = oneshot::channel::<bool>();
-    let tx = std::rc::Rc::new(std::cell::RefCell::new(Some(tx)));
-    let answer = |ok: bool| {
-        let tx = tx.clone();
-        Closure::<dyn FnMut()>::new(move || {
-            if let Some(tx) = tx.borrow_mut().take() {
-                let _ = tx.send(ok);
-            }
-        })
-    };
-    let (on_success, on_error) = (answer(true), answer(false));
+    let (on_success, on_error, rx) = super::local::outcome();
     request.set_onsuccess(Some(on_success.as_ref().unchecked_ref()));
     request.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     let ok = rx.await.unwrap_or(false);
@@ -259,7 +247,8 @@ pub async fn clear() {
 
 /// The editor's work now, or `None` while a source is still being checked or restored (a draft
 /// written then would miss it).
-fn snapshot(state: EditorState, choices: Choices) -> Option<Draft> {
+fn snapshot(state: EditorState) -> Option<Draft> {
+    let choices = state.choices;
     let all = state.sources.get_untracked();
     if all.iter().any(|s| s.status == Status::Checking)
         || state.local.with_value(|l| !l.pending.is_empty())
@@ -311,16 +300,16 @@ const SAVE_AFTER: std::time::Duration = std::time::Duration::from_millis(400);
 
 /// Writes the draft a moment after the last change (again later, while a source is still
 /// being checked).
-pub fn save_soon(state: EditorState, choices: Choices) {
+pub fn save_soon(state: EditorState) {
     let handle = set_timeout_with_handle(
         move || {
             state.local.update_value(|l| l.save = None);
             if !state.dirty.get_untracked() {
                 return;
             }
-            match snapshot(state, choices) {
+            match snapshot(state) {
                 Some(draft) => leptos::task::spawn_local(async move { save(&draft).await }),
-                None => save_soon(state, choices),
+                None => save_soon(state),
             }
         },
         SAVE_AFTER,
@@ -335,13 +324,13 @@ pub fn save_soon(state: EditorState, choices: Choices) {
 
 /// Writes a pending save now (the page is going: a trip to the gallery within the moment
 /// after a change keeps that change). Runs before the page's signals are dropped.
-pub fn flush(state: EditorState, choices: Choices) {
+pub fn flush(state: EditorState) {
     let Some(handle) = state.local.try_update_value(|l| l.save.take()).flatten() else {
         return;
     };
     handle.clear();
     if state.dirty.get_untracked()
-        && let Some(draft) = snapshot(state, choices)
+        && let Some(draft) = snapshot(state)
     {
         leptos::task::spawn_local(async move { save(&draft).await });
     }
@@ -349,11 +338,12 @@ pub fn flush(state: EditorState, choices: Choices) {
 
 /// After a job succeeded: the work was sent, so the draft goes, or only its settings stay
 /// when the person keeps them.
-pub fn sent(state: EditorState, choices: Choices) {
+pub fn sent(state: EditorState) {
     state.dirty.set(false);
     if !state.alive() {
         return;
     }
+    let choices = state.choices;
     let keep = super::local::setting(KEEP_SETTINGS).as_deref() == Some("yes");
     let settings = Draft {
         model: choices.model.get_untracked(),
@@ -378,7 +368,8 @@ pub const KEEP_SETTINGS: &str = "gemflash.keep-settings";
 
 /// Restores the kept draft, if there is one: settings, prompt, then each source with its mask
 /// and history (put back as it becomes ready). Returns whether there was one with work in it.
-pub async fn restore(state: EditorState, choices: Choices) -> bool {
+pub async fn restore(state: EditorState) -> bool {
+    let choices = state.choices;
     let Some(draft) = load().await else {
         return false;
     };

@@ -138,20 +138,31 @@ pub fn canvas(width: u32, height: u32) -> Option<(HtmlCanvasElement, CanvasRende
     Some((canvas, ctx))
 }
 
-/// Loads and decodes an image from `url`.
-pub async fn load_image(url: &str) -> Result<HtmlImageElement, ()> {
-    let image = HtmlImageElement::new().map_err(|_| ())?;
-    let (tx, rx) = futures::channel::oneshot::channel::<bool>();
+/// A browser callback with nothing to pass.
+pub type Callback = Closure<dyn FnMut()>;
+
+/// A browser callback pair for a success and a failure (`onload`/`onerror`,
+/// `onsuccess`/`onerror`), and what they answer: `true` for the first of them to run, `false`
+/// for the second, `false` too when both are dropped unrun. Keep the closures alive until the
+/// answer comes.
+pub fn outcome() -> (Callback, Callback, oneshot::Receiver<bool>) {
+    let (tx, rx) = oneshot::channel::<bool>();
     let tx = std::rc::Rc::new(std::cell::RefCell::new(Some(tx)));
-    let done = |ok: bool| {
+    let answer = |ok: bool| {
         let tx = tx.clone();
-        Closure::<dyn FnMut()>::new(move || {
+        Callback::new(move || {
             if let Some(tx) = tx.borrow_mut().take() {
                 let _ = tx.send(ok);
             }
         })
     };
-    let (on_load, on_error) = (done(true), done(false));
+    (answer(true), answer(false), rx)
+}
+
+/// Loads and decodes an image from `url`.
+pub async fn load_image(url: &str) -> Result<HtmlImageElement, ()> {
+    let image = HtmlImageElement::new().map_err(|_| ())?;
+    let (on_load, on_error, rx) = outcome();
     image.set_onload(Some(on_load.as_ref().unchecked_ref()));
     image.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     image.set_src(url);

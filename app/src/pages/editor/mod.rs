@@ -308,7 +308,7 @@ fn Editor(
     if let Some(id) = stored {
         sources::add_stored(state, &id);
     }
-    keep_drafts(state, choices, from_gallery);
+    keep_drafts(state, from_gallery);
     sources::listen_for_drops_and_pastes(state);
     let mode = move || {
         if state.sources.with(|s| s.iter().any(Source::is_ready)) {
@@ -482,10 +482,11 @@ fn Editor(
 
 /// The draft: restored when the editor opens with no image named in its address, written a
 /// moment after each change, and a warning before the page is left with work not yet sent.
-fn keep_drafts(state: EditorState, choices: Choices, from_gallery: bool) {
+fn keep_drafts(state: EditorState, from_gallery: bool) {
+    let choices = state.choices;
     if !from_gallery {
         leptos::task::spawn_local(async move {
-            if draft::restore(state, choices).await {
+            if draft::restore(state).await {
                 state.draft_restored.set(true);
                 state.say("Your draft is back: images, masks, prompt and settings.");
             }
@@ -512,10 +513,10 @@ fn keep_drafts(state: EditorState, choices: Choices, from_gallery: bool) {
             }
             drafting.set(true);
             state.dirty.set(true);
-            draft::save_soon(state, choices);
+            draft::save_soon(state);
         }
     });
-    on_cleanup(move || draft::flush(state, choices));
+    on_cleanup(move || draft::flush(state));
     Effect::new(move |_| {
         let guard = window_event_listener(leptos::ev::beforeunload, move |ev| {
             if unsent(state) {

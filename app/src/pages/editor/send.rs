@@ -104,7 +104,7 @@ async fn run(
                     if !state.alive() {
                         return;
                     }
-                    super::draft::sent(state, state.choices);
+                    super::draft::sent(state);
                 } else {
                     state.say(format!("Variation {made} of {wanted} is ready."));
                 }
