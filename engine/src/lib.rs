@@ -34,5 +34,6 @@ pub mod progress;
 pub mod resize;
 pub mod store;
 pub mod studio;
+pub mod thumbs;
 
 pub use error::InputError;

@@ -16,7 +16,6 @@
 
 use std::{
     collections::BTreeMap,
-    io::Cursor,
     sync::{
         Arc,
         atomic::{AtomicU32, Ordering},
@@ -34,7 +33,7 @@ use gemini::{
 use image::DynamicImage;
 use protocol::{
     Availability, ErrorKind, GenerateRequest, Grounding, ImageResult, JobEvent, MAX_PROMPT_CHARS,
-    THUMBNAIL_SIDE, UserError,
+    UserError,
 };
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -54,6 +53,7 @@ use crate::{
         Ancestor, FileKind, ImageKind, ImageRecord, ImageStore, NewImage, Spend, SpendLimits,
         StoreError, StoreHandle,
     },
+    thumbs,
 };
 
 /// The instruction that tells the model how the mask works; the simulator looks for it too.
@@ -390,6 +390,9 @@ pub struct Studio {
     availability: ModelAvailability,
     /// Prompt tokens a follow-up's replayed conversation may take.
     conversation_tokens: u32,
+    /// Copies made when first asked for ([`thumbs`]) are made one at a time: at most one
+    /// core, however many pages ask at once.
+    derivations: Arc<Semaphore>,
 }
 
 /// Prompt tokens a follow-up's conversation may take unless configured otherwise.
@@ -454,6 +457,7 @@ impl Studio {
             memory: MemoryBudget::new(DEFAULT_IMAGE_MEMORY, DEFAULT_MEMORY_WAIT),
             availability: ModelAvailability::default(),
             conversation_tokens: DEFAULT_CONVERSATION_TOKENS,
+            derivations: Arc::new(Semaphore::new(1)),
         }
     }
 
@@ -489,6 +493,51 @@ impl Studio {
 
     pub fn store(&self) -> &StoreHandle {
         &self.store
+    }
+
+    /// Makes a record's copy that is made when first asked for ([`FileKind::Thumbnail2x`],
+    /// [`FileKind::View`]) unless it is there already: one at a time over the process, under
+    /// the image-memory budget, from the stored file decoded under the input limits. Returns
+    /// whether the copy now exists (`false`: the image's own file is missing, or the record
+    /// was deleted meanwhile).
+    pub async fn derive_file(
+        &self,
+        record: &ImageRecord,
+        file: FileKind,
+    ) -> Result<bool, JobError> {
+        if !file.is_derived_later() {
+            return Err(JobError::Request(format!("{file:?} is not made later")));
+        }
+        let _turn = self
+            .derivations
+            .acquire()
+            .await
+            .map_err(|_| JobError::Busy)?;
+        let (wanted, size) = (record.clone(), record.bytes);
+        let _memory = self
+            .memory
+            .reserve(thumbs::derive_memory(record.width, record.height, size))
+            .await?;
+        let limits = InputLimits {
+            // What was stored was checked on the way in; the byte limit must not refuse an
+            // answer that was allowed to be larger than an upload.
+            max_image_bytes: usize::try_from(size)
+                .unwrap_or(usize::MAX)
+                .max(self.limits.max_image_bytes),
+            ..self.limits.clone()
+        };
+        self.store
+            .run(move |store| -> Result<bool, JobError> {
+                if store.open_file(&wanted, file)?.is_some() {
+                    return Ok(true);
+                }
+                let Some(bytes) = store.read(&wanted, FileKind::Image)? else {
+                    return Ok(false);
+                };
+                let copy = thumbs::derive(&bytes, &limits, file)?;
+                Ok(store.put_derived(&wanted, file, &copy)?)
+            })
+            .await
     }
 
     /// The image-memory budget, for the upload reader to reserve from.
@@ -607,11 +656,11 @@ impl Studio {
         let record = self
             .store
             .run(move |store| -> Result<_, JobError> {
-                // Upstream output is input too: decode it under the limits an answer of this
-                // size can need, and store pixels re-encoded losslessly, so nothing but pixels
-                // is kept.
+                // Upstream output is input too: decode it whole under the limits an answer of
+                // this size can need; what is stored is the model's file with nothing but the
+                // picture in it.
                 let decoded = decode_answer(&image.bytes, &limits)?;
-                let new = finish(new, &decoded.pixels);
+                let new = finish_as_sent(new, &image.bytes, &decoded);
                 Ok(store.put(new)?)
             })
             .await?;
@@ -1274,7 +1323,7 @@ fn check_prompt(prompt: &str) -> Result<&str, JobError> {
 /// The thumbnail is made on a second thread while this one encodes the PNG.
 pub fn finish(mut new: NewImage, pixels: &DynamicImage) -> NewImage {
     let (png, thumbnail) = std::thread::scope(|scope| {
-        let thumbnail = scope.spawn(|| thumbnail(pixels));
+        let thumbnail = scope.spawn(|| thumbs::thumbnail(pixels));
         let png = input::clean_png(pixels);
         let thumbnail = thumbnail
             .join()
@@ -1289,31 +1338,20 @@ pub fn finish(mut new: NewImage, pixels: &DynamicImage) -> NewImage {
     new
 }
 
-/// A lossless WebP no larger than [`THUMBNAIL_SIDE`] on its longer side.
-pub fn thumbnail(pixels: &DynamicImage) -> Vec<u8> {
-    let (w, h) = resize::fit_within(pixels.width(), pixels.height(), THUMBNAIL_SIDE);
-    // WebP takes 8-bit RGB or RGBA; anything else is converted (edits keep 8-bit RGB(A), so
-    // this copy is rare).
-    let converted;
-    let pixels = match pixels {
-        DynamicImage::ImageRgb8(_) | DynamicImage::ImageRgba8(_) => pixels,
-        other if other.color().has_alpha() => {
-            converted = DynamicImage::ImageRgba8(other.to_rgba8());
-            &converted
-        }
-        other => {
-            converted = DynamicImage::ImageRgb8(other.to_rgb8());
-            &converted
-        }
+/// Fills in a generation's record from the model's answer: its own file with every byte of
+/// metadata left behind (see [`input::without_metadata`]), or, when its container does not
+/// allow that, its pixels re-encoded as by [`finish`]. `decoded` is the answer decoded whole,
+/// which is what shows that the file is an image of that size.
+pub fn finish_as_sent(mut new: NewImage, bytes: &[u8], decoded: &SourceImage) -> NewImage {
+    let Some(kept) = input::without_metadata(bytes, decoded.format) else {
+        return finish(new, &decoded.pixels);
     };
-    let small = resize::scaled(pixels, w, h, resize::REDUCE).unwrap_or_else(|_| {
-        // Same layout in and out: cannot fail, but `image`'s own filter would do.
-        pixels.thumbnail(w, h)
-    });
-    let mut out = Cursor::new(Vec::new());
-    // Encoding an in-memory buffer to a Vec does not fail for WebP.
-    let _ = small.write_to(&mut out, image::ImageFormat::WebP);
-    out.into_inner()
+    new.bytes = kept;
+    new.mime = decoded.format.mime();
+    new.thumbnail_webp = thumbs::thumbnail(&decoded.pixels);
+    new.width = decoded.width();
+    new.height = decoded.height();
+    new
 }
 
 fn result(

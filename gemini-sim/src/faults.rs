@@ -50,6 +50,10 @@ pub enum Fault {
     /// 200 with an image part whose PNG header claims 60000×60000 pixels (a decompression bomb
     /// from upstream).
     Bomb,
+    /// 200 with an image that carries metadata: a comment and XMP naming a place (which a
+    /// client should not keep), content credentials (which it should) and bytes after the
+    /// image's end.
+    Metadata,
 }
 
 /// Where the `echo-key-*` faults quote the key.
@@ -93,6 +97,7 @@ impl Fault {
         "echo-key-image",
         "huge",
         "bomb",
+        "metadata",
     ];
 
     pub fn parse(name: &str) -> Option<Self> {
@@ -119,6 +124,7 @@ impl Fault {
             "echo-key-image" => Self::EchoKey(EchoAt::ImageText),
             "huge" => Self::Huge,
             "bomb" => Self::Bomb,
+            "metadata" => Self::Metadata,
             other => match other.split_once('-') {
                 Some(("fail", n)) => Self::FailTimes(n.parse().ok()?),
                 Some(("quota", n)) => Self::QuotaTimes(n.parse().ok()?),

@@ -16,7 +16,8 @@
 pub mod errors;
 pub mod faults;
 pub mod models;
-mod render;
+/// The images the simulator draws (public so tests can draw the same ones).
+pub mod render;
 mod respond;
 pub mod validate;
 

@@ -132,6 +132,56 @@ pub fn png_bomb(width: u32, height: u32) -> Vec<u8> {
     bytes
 }
 
+/// What [`with_metadata`] writes into an image's comment and XMP: a client should not keep it.
+pub const METADATA_SECRET: &str = "sim-metadata: taken at 51.5014 N 0.1419 W";
+/// What it writes as the image's content credentials: a client should keep them.
+pub const CONTENT_CREDENTIALS: &str = "sim-content-credentials";
+
+/// An encoded PNG or JPEG with metadata added: a comment and XMP holding [`METADATA_SECRET`],
+/// content credentials ([`CONTENT_CREDENTIALS`], as `caBX` or APP11) and bytes after its end.
+pub fn with_metadata(image: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(image.len() + 512);
+    if image.starts_with(b"\x89PNG") {
+        // After the signature and IHDR (8 + 25 bytes).
+        let (head, rest) = image.split_at(33.min(image.len()));
+        out.extend_from_slice(head);
+        for (kind, data) in [
+            (b"tEXt", format!("Comment\0{METADATA_SECRET}")),
+            (
+                b"iTXt",
+                format!("XML:com.adobe.xmp\0\0\0\0\0<x:xmpmeta>{METADATA_SECRET}</x:xmpmeta>"),
+            ),
+            (b"caBX", CONTENT_CREDENTIALS.to_owned()),
+        ] {
+            let start = out.len();
+            out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+            out.extend_from_slice(kind);
+            out.extend_from_slice(data.as_bytes());
+            let crc = crc32(&out[start + 4..]);
+            out.extend_from_slice(&crc.to_be_bytes());
+        }
+        out.extend_from_slice(rest);
+    } else {
+        let (head, rest) = image.split_at(2.min(image.len()));
+        out.extend_from_slice(head);
+        for (marker, data) in [
+            (0xFE, METADATA_SECRET.to_owned()),
+            (
+                0xE1,
+                format!("http://ns.adobe.com/xap/1.0/\0<x:xmpmeta>{METADATA_SECRET}</x:xmpmeta>"),
+            ),
+            (0xEB, format!("JP\0\x01{CONTENT_CREDENTIALS}")),
+        ] {
+            out.extend_from_slice(&[0xFF, marker]);
+            out.extend_from_slice(&((data.len() + 2) as u16).to_be_bytes());
+            out.extend_from_slice(data.as_bytes());
+        }
+        out.extend_from_slice(rest);
+    }
+    out.extend_from_slice(format!("trailer: {METADATA_SECRET}").as_bytes());
+    out
+}
+
 /// The PNG chunk checksum (CRC-32, IEEE).
 fn crc32(data: &[u8]) -> u32 {
     !data.iter().fold(0xFFFF_FFFFu32, |crc, &b| {

@@ -716,6 +716,8 @@ fn generate(
     let encode = |pixels: &image::RgbImage| -> bytes::Bytes {
         if fault == Some(Fault::Bomb) {
             render::png_bomb(60_000, 60_000).into()
+        } else if fault == Some(Fault::Metadata) {
+            render::with_metadata(&render::encode(pixels, as_jpeg)).into()
         } else if state.config.grain && inputs.is_empty() {
             grainy(state, prompt, width, height, as_jpeg)
         } else {

@@ -124,6 +124,38 @@ impl GalleryItem {
         ImageResult::urls(&self.id).2
     }
 
+    /// The thumbnail at twice the size, for dense screens (made on its first request).
+    pub fn thumbnail_2x_url(&self) -> String {
+        format!("/images/{}/thumb2x", self.id)
+    }
+
+    /// The thumbnails as a `srcset`, each with its real width: one entry when the image is
+    /// no wider than the 1× thumbnail (the 2× would be the same size).
+    pub fn thumbnail_srcset(&self) -> String {
+        let one = crate::fit_within(self.width, self.height, crate::THUMBNAIL_SIDE).0;
+        let two = crate::fit_within(self.width, self.height, crate::THUMBNAIL_SIDE * 2).0;
+        if two > one {
+            format!(
+                "{} {one}w, {} {two}w",
+                self.thumbnail_url(),
+                self.thumbnail_2x_url()
+            )
+        } else {
+            format!("{} {one}w", self.thumbnail_url())
+        }
+    }
+
+    /// A copy sized for showing on a page (at most [`crate::VIEW_SIDE`] a side; made on its
+    /// first request).
+    pub fn view_url(&self) -> String {
+        format!("/images/{}/view", self.id)
+    }
+
+    /// The size of [`Self::view_url`]'s copy.
+    pub fn view_size(&self) -> (u32, u32) {
+        crate::fit_within(self.width, self.height, crate::VIEW_SIDE)
+    }
+
     pub fn detail_url(&self) -> String {
         format!("/gallery/{}", self.id)
     }

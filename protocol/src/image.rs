@@ -163,6 +163,9 @@ pub struct GroundingSource {
 /// Longest side of a stored image's thumbnail, in pixels.
 pub const THUMBNAIL_SIDE: u32 = 384;
 
+/// The longer side of the copy an image's page shows before the original is asked for.
+pub const VIEW_SIDE: u32 = 1600;
+
 /// Whether `id` has the shape of an image id (32 hex digits): checked before any lookup, so
 /// no other text reaches the store.
 pub fn is_image_id(id: &str) -> bool {

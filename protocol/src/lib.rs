@@ -20,7 +20,7 @@ pub use gallery::{
 };
 pub use image::{
     EditField, GenerateRequest, Grounding, GroundingSource, ImageResult, MAX_PROMPT_CHARS,
-    THUMBNAIL_SIDE, fit_within, is_image_id,
+    THUMBNAIL_SIDE, VIEW_SIDE, fit_within, is_image_id,
 };
 pub use job::{JobEvent, RetryReason};
 pub use server_info::{Availability, ModelInfo, ServerInfo, StorageInfo, Upstream};

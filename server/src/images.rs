@@ -18,7 +18,7 @@ use axum::{
 };
 use engine::{
     grounding::{SUGGESTIONS_CSP, StoredGrounding, suggestions_page},
-    store::{FileKind, ImageRecord, StoreError},
+    store::{FileKind, ImageRecord, StoreError, extension},
 };
 use tokio_util::io::ReaderStream;
 
@@ -50,6 +50,24 @@ pub async fn thumbnail(
     headers: HeaderMap,
 ) -> Response {
     serve(&state, &id, FileKind::Thumbnail, false, &headers).await
+}
+
+/// The thumbnail for dense screens, made on the first request.
+pub async fn thumbnail_2x(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    serve(&state, &id, FileKind::Thumbnail2x, false, &headers).await
+}
+
+/// The copy an image's page shows, made on the first request.
+pub async fn view(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    serve(&state, &id, FileKind::View, false, &headers).await
 }
 
 /// A grounded image's search suggestions: Google's HTML, which Google requires to be shown,
@@ -118,31 +136,36 @@ async fn serve(
     let etag = match file {
         FileKind::Image => format!("\"{}\"", record.sha256),
         FileKind::Thumbnail => format!("\"{}-thumb\"", record.sha256),
+        FileKind::Thumbnail2x => format!("\"{}-thumb2x\"", record.sha256),
+        FileKind::View => format!("\"{}-view\"", record.sha256),
     };
-    let mut response = if headers
+    let immutable = if matches!(state.config.access.mode, AccessMode::None) {
+        IMMUTABLE
+    } else {
+        IMMUTABLE_PRIVATE
+    };
+    if headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| {
             v.split(',')
                 .any(|tag| tag.trim() == etag || tag.trim() == "*")
-        }) {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        match open(state, &record, file).await {
-            Some((file, len)) => {
-                let stream = ReaderStream::new(tokio::fs::File::from_std(file));
-                let mut res = Response::new(Body::from_stream(stream));
-                res.headers_mut()
-                    .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
-                res
-            }
-            None => return not_found(),
-        }
+        })
+    {
+        let mut res = StatusCode::NOT_MODIFIED.into_response();
+        cache_headers(res.headers_mut(), immutable, &etag);
+        return res;
+    }
+    let Some((served, opened, len)) = open_or_make(state, &record, file).await else {
+        return not_found();
     };
+    let stream = ReaderStream::new(tokio::fs::File::from_std(opened));
+    let mut response = Response::new(Body::from_stream(stream));
     let h = response.headers_mut();
-    let mime = match file {
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    let mime = match served {
         FileKind::Image => record.mime.as_str(),
-        FileKind::Thumbnail => "image/webp",
+        _ => "image/webp",
     };
     if let Ok(v) = HeaderValue::from_str(mime) {
         h.insert(header::CONTENT_TYPE, v);
@@ -151,29 +174,62 @@ async fn serve(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    let cache = if matches!(state.config.access.mode, AccessMode::None) {
-        IMMUTABLE
+    if served == file {
+        cache_headers(h, immutable, &etag);
     } else {
-        IMMUTABLE_PRIVATE
-    };
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    if let Ok(v) = HeaderValue::from_str(&etag) {
-        h.insert(header::ETAG, v);
+        // A stand-in until the copy can be made: not kept, so the next visit asks again.
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     }
-    if download {
-        let ext = if record.mime == "image/png" {
-            "png"
-        } else {
-            "jpg"
-        };
-        if let Ok(v) = HeaderValue::from_str(&format!(
-            "attachment; filename=\"gemflash-{}.{ext}\"",
-            record.id
-        )) {
-            h.insert(header::CONTENT_DISPOSITION, v);
-        }
+    let disposition = format!(
+        "attachment; filename=\"gemflash-{}.{}\"",
+        record.id,
+        extension(&record.mime)
+    );
+    if download && let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
     }
     response
+}
+
+fn cache_headers(h: &mut HeaderMap, cache: &'static str, etag: &str) {
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    if let Ok(v) = HeaderValue::from_str(etag) {
+        h.insert(header::ETAG, v);
+    }
+}
+
+/// The file asked for, made first if it is a copy made on first request; when it cannot be
+/// made (the memory budget stayed taken, the image will not decode), the file it stands in
+/// for: the 1× thumbnail for the 2×, the image for its view copy. Returns which file is served.
+async fn open_or_make(
+    state: &AppState,
+    record: &ImageRecord,
+    file: FileKind,
+) -> Option<(FileKind, std::fs::File, u64)> {
+    if let Some((opened, len)) = open(state, record, file).await {
+        return Some((file, opened, len));
+    }
+    if !file.is_derived_later() {
+        return None;
+    }
+    match state.studio.derive_file(record, file).await {
+        Ok(true) => {
+            if let Some((opened, len)) = open(state, record, file).await {
+                return Some((file, opened, len));
+            }
+        }
+        Ok(false) => {}
+        Err(e) => {
+            tracing::warn!(error = %e, id = %record.id, kind = ?file, "a copy could not be made")
+        }
+    }
+    let stand_in = match file {
+        FileKind::Thumbnail2x => FileKind::Thumbnail,
+        _ => FileKind::Image,
+    };
+    open(state, record, stand_in)
+        .await
+        .map(|(opened, len)| (stand_in, opened, len))
 }
 
 /// A record's file, opened for streaming.

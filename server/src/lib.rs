@@ -66,6 +66,8 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::render))
         .route("/images/{id}", get(images::image))
         .route("/images/{id}/thumb", get(images::thumbnail))
+        .route("/images/{id}/thumb2x", get(images::thumbnail_2x))
+        .route("/images/{id}/view", get(images::view))
         .route("/images/{id}/search", get(images::search_suggestions))
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             shell(options.clone())

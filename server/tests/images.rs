@@ -63,6 +63,134 @@ async fn a_generated_image_is_served_with_immutable_caching_and_a_strong_etag() 
     assert_eq!((thumb.width(), thumb.height()), (384, 384));
 }
 
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test]
+async fn a_generation_is_stored_as_the_model_sent_it_with_only_what_draws_the_picture() {
+    let app = app().await;
+    // Flash answers PNG, Pro JPEG (as the real models do).
+    for (model, mime) in [
+        ("gemini-3.1-flash-image", "image/png"),
+        ("gemini-3-pro-image", "image/jpeg"),
+    ] {
+        let res = app
+            .generate_with("a lighthouse [sim:metadata]", model)
+            .await;
+        assert_eq!(res.status(), 200, "{model}");
+        let result: ImageResult = serde_json::from_str(&body_text(res).await).unwrap();
+        let res = app.get(&result.url).await;
+        assert_eq!(res.headers()["content-type"], mime, "{model}");
+        let stored = body_bytes(res).await;
+        let secret = gemini_sim::render::METADATA_SECRET.as_bytes();
+        assert!(!contains(&stored, secret), "{model}: metadata kept");
+        assert!(
+            contains(&stored, gemini_sim::render::CONTENT_CREDENTIALS.as_bytes()),
+            "{model}: content credentials lost"
+        );
+        // The model's own encoding, not a re-encoding: the simulator's pixels exactly, even
+        // for a JPEG (a re-encoded JPEG would differ).
+        let sent = gemini_sim::render::encode(
+            &gemini_sim::render::from_prompt("a lighthouse [sim:metadata]", 1024, 1024),
+            mime == "image/jpeg",
+        );
+        assert_eq!(
+            image::load_from_memory(&stored).unwrap().to_rgb8(),
+            image::load_from_memory(&sent).unwrap().to_rgb8(),
+            "{model}"
+        );
+        let ext = if mime == "image/png" { "png" } else { "jpg" };
+        let res = app.get(&result.download_url).await;
+        assert!(
+            res.headers()["content-disposition"]
+                .to_str()
+                .unwrap()
+                .ends_with(&format!(".{ext}\"")),
+            "{model}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_2x_thumbnail_and_the_view_copy_are_made_on_first_request_and_kept() {
+    let app = app().await;
+    let res = app
+        .generate_with("a wide harbour", "gemini-3-pro-image")
+        .await;
+    let result: ImageResult = serde_json::from_str(&body_text(res).await).unwrap();
+    let id = &result.id;
+    let thumbs = app.data_dir.path().join("thumbs");
+    let count = |suffix: &str| {
+        walk(&thumbs)
+            .iter()
+            .filter(|p| p.to_string_lossy().ends_with(suffix))
+            .count()
+    };
+    assert_eq!((count(".2x.webp"), count(".view.webp")), (0, 0));
+
+    for (path, side) in [
+        (format!("/images/{id}/thumb2x"), 768),
+        (format!("/images/{id}/view"), 1024),
+    ] {
+        let res = app.get(&path).await;
+        assert_eq!(res.status(), 200, "{path}");
+        assert_eq!(res.headers()["content-type"], "image/webp", "{path}");
+        assert_eq!(
+            res.headers()["cache-control"],
+            "public, max-age=31536000, immutable"
+        );
+        let etag = res.headers()["etag"].to_str().unwrap().to_owned();
+        let bytes = body_bytes(res).await;
+        // Lossy WebP.
+        assert_eq!(&bytes[12..16], b"VP8 ", "{path}");
+        let img = image::load_from_memory(&bytes).unwrap();
+        assert_eq!((img.width(), img.height()), (side, side), "{path}");
+        // The second request is served from disk: the same bytes, and 304 for the tag.
+        assert_eq!(body_bytes(app.get(&path).await).await, bytes, "{path}");
+        let req = Request::get(&path)
+            .header("if-none-match", &etag)
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(app.send(req).await.status(), 304, "{path}");
+    }
+    assert_eq!((count(".2x.webp"), count(".view.webp")), (1, 1));
+    let thumb = body_bytes(app.get(&result.thumbnail_url).await).await;
+    assert!(
+        thumb.len() < 30 * 1024,
+        "a thumbnail of {} bytes",
+        thumb.len()
+    );
+    assert_eq!(&thumb[12..16], b"VP8 ");
+
+    // Deleting the image removes every copy.
+    let res = app
+        .send(
+            common::post("/api/delete_image")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("accept", "application/json")
+                .body(Body::from(format!("id={id}")))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!((count(".2x.webp"), count(".view.webp")), (0, 0));
+    assert_eq!(app.get(&format!("/images/{id}/view")).await.status(), 404);
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
 #[tokio::test]
 async fn unknown_or_malformed_image_ids_are_404() {
     let app = app().await;

@@ -238,11 +238,20 @@ fn Listing(listing: Page, query: GalleryQuery, models: Vec<ModelInfo>) -> impl I
     }
 }
 
+/// How wide a tile's image is shown (style/main.css's `.gallery-grid`): the page's width on a
+/// phone, where the grid has one column, and at most about 280 pixels otherwise.
+const TILE_SIZES: &str = "(max-width: 520px) calc(100vw - 3rem), 280px";
+
 /// One thumbnail with its prompt, model and date, linking to the image's page.
 fn tile(item: GalleryItem, model_label: String) -> impl IntoView + use<> {
     let (w, h) = thumbnail_size(item.width, item.height);
     let meta = format!("{model_label} · {}", format_utc(item.created_ms));
-    let (href, thumb, id) = (item.detail_url(), item.thumbnail_url(), item.id);
+    let (href, thumb, srcset) = (
+        item.detail_url(),
+        item.thumbnail_url(),
+        item.thumbnail_srcset(),
+    );
+    let id = item.id;
     let (alt, prompt) = (item.prompt.clone(), item.prompt);
     let kind = match item.kind {
         protocol::ImageKind::Generated => "Generated",
@@ -251,7 +260,16 @@ fn tile(item: GalleryItem, model_label: String) -> impl IntoView + use<> {
     view! {
         <li class="tile">
             <a href=href class="tile-link" data-testid="gallery-item" data-id=id>
-                <img src=thumb alt=alt width=w height=h loading="lazy" decoding="async" />
+                <img
+                    src=thumb
+                    srcset=srcset
+                    sizes=TILE_SIZES
+                    alt=alt
+                    width=w
+                    height=h
+                    loading="lazy"
+                    decoding="async"
+                />
                 <span class="tile-kind">{kind}</span>
                 <span class="tile-prompt">{prompt}</span>
                 <span class="tile-meta">{meta}</span>

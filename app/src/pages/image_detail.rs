@@ -70,6 +70,7 @@ fn Detail(
     let delete = ServerAction::<DeleteImage>::new();
     let confirm_href = format!("/gallery/{id}?confirm=delete");
     let keep_href = image.detail_url();
+    let (view_width, view_height) = image.view_size();
 
     view! {
         <Title text=format!("Image · {}", short(&image.prompt, 40)) />
@@ -80,13 +81,27 @@ fn Detail(
         </nav>
         <article class="detail" data-testid="image-detail" data-id=data_id>
             <figure class="detail-figure">
-                <img
-                    src=image.url()
-                    alt=image.prompt.clone()
-                    width=image.width
-                    height=image.height
-                    data-testid="detail-image"
-                />
+                // A copy sized for the page; the original is one click away.
+                <a href=image.url() data-testid="detail-original">
+                    <img
+                        src=image.view_url()
+                        alt=image.prompt.clone()
+                        width=view_width
+                        height=view_height
+                        data-testid="detail-image"
+                    />
+                </a>
+                <figcaption class="muted small">
+                    {if (view_width, view_height) == (image.width, image.height) {
+                        "A lighter copy is shown: select it for the original file.".to_owned()
+                    } else {
+                        format!(
+                            "Shown at {view_width}×{view_height}: select it for the original, {}×{}.",
+                            image.width,
+                            image.height,
+                        )
+                    }}
+                </figcaption>
             </figure>
             <section class="card detail-info">
                 <h1 class="detail-prompt" data-testid="detail-prompt">

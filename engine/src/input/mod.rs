@@ -10,11 +10,14 @@
 //! bytes, which go no further.
 
 mod png;
+mod verbatim;
 
 use std::io::Cursor;
 
 use gemini::sniff::{ImageFormat, sniff};
 use image::{DynamicImage, ImageDecoder, ImageReader, metadata::Orientation};
+
+pub use verbatim::without_metadata;
 
 use crate::{error::InputError, resize};
 

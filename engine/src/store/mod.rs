@@ -163,11 +163,41 @@ pub struct ImageRecord {
     pub context_turns: u32,
 }
 
+/// The file name extension of a stored image's type.
+pub fn extension(mime: &str) -> &'static str {
+    match mime {
+        "image/png" => "png",
+        "image/webp" => "webp",
+        _ => "jpg",
+    }
+}
+
 /// Which file of a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileKind {
+    /// The image as stored.
     Image,
+    /// The gallery's thumbnail, made when the image is stored.
     Thumbnail,
+    /// The thumbnail for screens of twice the density, made when first asked for.
+    Thumbnail2x,
+    /// A copy sized for showing on a page, made when first asked for.
+    View,
+}
+
+impl FileKind {
+    /// Every file a record can have.
+    pub const ALL: [FileKind; 4] = [
+        FileKind::Image,
+        FileKind::Thumbnail,
+        FileKind::Thumbnail2x,
+        FileKind::View,
+    ];
+
+    /// Whether the file is made from the image when first asked for (and may not exist yet).
+    pub fn is_derived_later(self) -> bool {
+        matches!(self, FileKind::Thumbnail2x | FileKind::View)
+    }
 }
 
 /// Where an image came from and what came of it.
@@ -268,6 +298,15 @@ pub trait ImageStore: Send + Sync + std::fmt::Debug {
         record: &ImageRecord,
         file: FileKind,
     ) -> Result<Option<(std::fs::File, u64)>, StoreError>;
+
+    /// Keeps a file made from a stored record's image later ([`FileKind::is_derived_later`]).
+    /// Returns `false`, keeping nothing, when the record has been deleted meanwhile.
+    fn put_derived(
+        &self,
+        record: &ImageRecord,
+        file: FileKind,
+        bytes: &[u8],
+    ) -> Result<bool, StoreError>;
 
     /// Removes what an interrupted write can leave behind: temporary files and files no record
     /// names. Run at start-up, before serving.

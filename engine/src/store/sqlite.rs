@@ -31,7 +31,7 @@ use sha2::{Digest, Sha256};
 use super::{
     Ancestor, Cursor, Descendant, FileKind, ImageExtras, ImageKind, ImageRecord, ImageStore,
     Lineage, ListPage, ListQuery, NewImage, RepairReport, Retention, Spend, SpendLimits,
-    StorageUsage, StoreError,
+    StorageUsage, StoreError, extension,
     query::{Position, fts_query},
 };
 use crate::clock::now_ms;
@@ -209,7 +209,9 @@ impl Store {
     pub fn file_path(&self, record: &ImageRecord, file: FileKind) -> PathBuf {
         match file {
             FileKind::Image => self.blob_path(&record.sha256, extension(&record.mime)),
-            FileKind::Thumbnail => self.thumb_path(&record.sha256),
+            FileKind::Thumbnail => self.thumb_path(&record.sha256, ""),
+            FileKind::Thumbnail2x => self.thumb_path(&record.sha256, ".2x"),
+            FileKind::View => self.thumb_path(&record.sha256, ".view"),
         }
     }
 
@@ -220,11 +222,12 @@ impl Store {
             .join(format!("{sha}.{ext}"))
     }
 
-    fn thumb_path(&self, sha: &str) -> PathBuf {
+    /// A WebP made from the image: `<sha256><variant>.webp`.
+    fn thumb_path(&self, sha: &str, variant: &str) -> PathBuf {
         self.dir
             .join("thumbs")
             .join(sha.get(..2).unwrap_or("00"))
-            .join(format!("{sha}.webp"))
+            .join(format!("{sha}{variant}.webp"))
     }
 
     /// Writes `bytes` to `path` so that a crash leaves either the whole file or none: a
@@ -267,7 +270,7 @@ impl Store {
             .prepare_cached("SELECT EXISTS (SELECT 1 FROM images WHERE sha256 = ?1)")?
             .query_row([&record.sha256], |r| r.get(0))?;
         if !shared {
-            for file in [FileKind::Image, FileKind::Thumbnail] {
+            for file in FileKind::ALL {
                 let freed = remove_if_present(&self.file_path(record, file))?;
                 self.unclaim(freed);
             }
@@ -344,7 +347,7 @@ impl ImageStore for Store {
     fn put(&self, image: NewImage) -> Result<ImageRecord, StoreError> {
         let sha256 = hex::encode(Sha256::digest(&image.bytes));
         let blob = self.blob_path(&sha256, extension(image.mime));
-        let thumb = self.thumb_path(&sha256);
+        let thumb = self.thumb_path(&sha256, "");
         // Counted against the quota before anything is written; given back for whatever is
         // not written after all (the same content was already there, or the write failed).
         let sizes = [image.bytes.len() as u64, image.thumbnail_webp.len() as u64];
@@ -730,6 +733,44 @@ impl ImageStore for Store {
         Ok(())
     }
 
+    fn put_derived(
+        &self,
+        record: &ImageRecord,
+        file: FileKind,
+        bytes: &[u8],
+    ) -> Result<bool, StoreError> {
+        if !file.is_derived_later() {
+            return Err(
+                std::io::Error::other("only a derived file is put after the record").into(),
+            );
+        }
+        let path = self.file_path(record, file);
+        let size = bytes.len() as u64;
+        self.claim(size)?;
+        // Written without the lock, like a put's files; a delete that ran meanwhile is caught
+        // below, under it.
+        match self.write_durably(&path, bytes) {
+            Ok(true) => {}
+            Ok(false) => {
+                self.unclaim(size);
+                return Ok(true);
+            }
+            Err(e) => {
+                self.unclaim(size);
+                return Err(e);
+            }
+        }
+        let db = self.db();
+        let named: bool = db
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM images WHERE sha256 = ?1)")?
+            .query_row([&record.sha256], |r| r.get(0))?;
+        if !named {
+            let freed = remove_if_present(&path)?;
+            self.unclaim(freed);
+        }
+        Ok(named)
+    }
+
     fn repair(&self) -> Result<RepairReport, StoreError> {
         // Hold the lock: no put or delete may run while files are judged.
         let db = self.db();
@@ -750,7 +791,9 @@ impl ImageStore for Store {
                 }
                 for file in fs::read_dir(&shard)? {
                     let path = file?.path();
-                    let sha = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+                    // `<sha256>.png`, `<sha256>.2x.webp`, …
+                    let name = path.file_name().and_then(|s| s.to_str()).unwrap_or("");
+                    let sha = name.split('.').next().unwrap_or("");
                     if !named.contains(sha) {
                         let freed = remove_if_present(&path)?;
                         self.unclaim(freed);
@@ -776,14 +819,6 @@ fn migrate(db: &mut Connection) -> Result<(), StoreError> {
         tx.commit()?;
     }
     Ok(())
-}
-
-fn extension(mime: &str) -> &'static str {
-    match mime {
-        "image/png" => "png",
-        "image/webp" => "webp",
-        _ => "jpg",
-    }
 }
 
 /// Removes a file if it is there; returns the bytes it held.
