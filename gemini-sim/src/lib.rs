@@ -201,7 +201,7 @@ pub(crate) struct SimState {
     pub(crate) last: Mutex<Option<SeenRequest>>,
     /// With grain: photo-sized generations made once per size and served in turn, so a load
     /// test measures GemFlash rather than the simulator's renderer and encoder.
-    pub(crate) grainy: Mutex<HashMap<(u32, u32, bool), Vec<bytes::Bytes>>>,
+    pub(crate) grainy: Mutex<HashMap<(u32, u32, bool), Vec<std::sync::Arc<respond::Grainy>>>>,
 }
 
 /// What a call sent, as the model would see it.
@@ -365,6 +365,16 @@ mod tests {
         state.calls.fetch_add(1, Ordering::Relaxed);
         let second = respond::grainy(&state, "a bay", 256, 256, false);
         assert_ne!(first, second, "each turn is another image");
+        // A PNG differs on every call, even when the turns come round again.
+        state.calls.fetch_add(15, Ordering::Relaxed);
+        let again = respond::grainy(&state, "a bay", 256, 256, false);
+        assert_ne!(first, again);
+        let (a, b) = (
+            image::load_from_memory(&first).unwrap().to_rgb8(),
+            image::load_from_memory(&again).unwrap().to_rgb8(),
+        );
+        let differ = a.pixels().zip(b.pixels()).filter(|(p, q)| p != q).count();
+        assert!((1..=3).contains(&differ), "{differ} pixels differ");
         // Grain does not compress: most of the raw 192 KiB stays.
         assert!(first.len() > 256 * 256 * 3 / 2, "{} bytes", first.len());
         let img = image::load_from_memory(&first).unwrap();

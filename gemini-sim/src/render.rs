@@ -132,6 +132,103 @@ pub fn png_bomb(width: u32, height: u32) -> Vec<u8> {
     bytes
 }
 
+/// A PNG made once whose last row is written per copy, so every copy is a different image
+/// for the cost of one row: the rows before it are kept as uncompressed deflate blocks (grain
+/// does not compress anyway) in a finished IDAT chunk, with their Adler-32 state; each copy
+/// adds a last IDAT chunk (the last row, marked with the copy's number, as the final block,
+/// and the checksum) and IEND.
+#[derive(Debug)]
+pub struct RowPng {
+    head: bytes::Bytes,
+    adler: (u32, u32),
+    last_row: Vec<u8>,
+}
+
+const ADLER_MOD: u32 = 65_521;
+
+fn adler_update((mut a, mut b): (u32, u32), data: &[u8]) -> (u32, u32) {
+    for chunk in data.chunks(5_000) {
+        for &byte in chunk {
+            a += u32::from(byte);
+            b += a;
+        }
+        a %= ADLER_MOD;
+        b %= ADLER_MOD;
+    }
+    (a, b)
+}
+
+/// Appends a PNG chunk with its length and CRC.
+fn push_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    let start = out.len();
+    out.extend_from_slice(kind);
+    out.extend_from_slice(data);
+    let crc = crc32(&out[start..]);
+    out.extend_from_slice(&crc.to_be_bytes());
+}
+
+/// Appends one uncompressed deflate block.
+fn push_stored(out: &mut Vec<u8>, data: &[u8], last: bool) {
+    out.push(u8::from(last));
+    let len = data.len() as u16;
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(&(!len).to_le_bytes());
+    out.extend_from_slice(data);
+}
+
+impl RowPng {
+    pub fn new(image: &RgbImage) -> Self {
+        let (w, h) = image.dimensions();
+        let stride = w as usize * 3;
+        let rows = |range: std::ops::Range<u32>| -> Vec<u8> {
+            let mut raw = Vec::with_capacity(range.len() * (stride + 1));
+            for y in range {
+                raw.push(0); // Filter: none.
+                let start = y as usize * stride;
+                raw.extend_from_slice(&image.as_raw()[start..start + stride]);
+            }
+            raw
+        };
+        let before = rows(0..h.saturating_sub(1));
+        let mut head = b"\x89PNG\r\n\x1a\n".to_vec();
+        let mut ihdr = Vec::with_capacity(13);
+        ihdr.extend_from_slice(&w.to_be_bytes());
+        ihdr.extend_from_slice(&h.to_be_bytes());
+        ihdr.extend_from_slice(&[8, 2, 0, 0, 0]); // 8-bit RGB, no interlace.
+        push_chunk(&mut head, b"IHDR", &ihdr);
+        let mut idat = vec![0x78, 0x01];
+        for block in before.chunks(65_535) {
+            push_stored(&mut idat, block, false);
+        }
+        push_chunk(&mut head, b"IDAT", &idat);
+        Self {
+            head: head.into(),
+            adler: adler_update((1, 0), &before),
+            last_row: rows(h.saturating_sub(1)..h),
+        }
+    }
+
+    /// Copy number `n`: its last row's first pixels carry `n`.
+    pub fn copy(&self, n: u64) -> Vec<u8> {
+        let mut row = self.last_row.clone();
+        for (i, byte) in n.to_le_bytes().iter().enumerate() {
+            if let Some(b) = row.get_mut(1 + i) {
+                *b = *byte;
+            }
+        }
+        let (a, b) = adler_update(self.adler, &row);
+        let mut idat = Vec::with_capacity(row.len() + 9);
+        push_stored(&mut idat, &row, true);
+        idat.extend_from_slice(&((b << 16) | a).to_be_bytes());
+        let mut out = Vec::with_capacity(self.head.len() + idat.len() + 24);
+        out.extend_from_slice(&self.head);
+        push_chunk(&mut out, b"IDAT", &idat);
+        push_chunk(&mut out, b"IEND", &[]);
+        out
+    }
+}
+
 /// What [`with_metadata`] writes into an image's comment and XMP: a client should not keep it.
 pub const METADATA_SECRET: &str = "sim-metadata: taken at 51.5014 N 0.1419 W";
 /// What it writes as the image's content credentials: a client should keep them.

