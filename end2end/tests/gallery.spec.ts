@@ -57,7 +57,13 @@ test('search finds an image and its page shows it', async ({ guarded: page, js, 
   await expect(items).toHaveCount(1);
   await expect(items.first()).toHaveAttribute('data-id', id);
   // The grid shows thumbnails, never the full images.
-  await expect(items.first().locator('img')).toHaveAttribute('src', `/images/${id}/thumb`);
+  const thumb = items.first().locator('img');
+  await expect(thumb).toHaveAttribute('src', `/images/${id}/thumb`);
+  // 1x and 2x thumbnails with their real widths, shown whole (never cropped square).
+  await expect(thumb).toHaveAttribute('srcset', `/images/${id}/thumb 384w, /images/${id}/thumb2x 768w`);
+  expect(await thumb.evaluate((img: HTMLImageElement) => getComputedStyle(img).objectFit)).toBe('contain');
+  await expect(thumb).toHaveJSProperty('complete', true);
+  expect(await thumb.evaluate((img: HTMLImageElement) => img.currentSrc)).toMatch(/\/thumb(2x)?$/);
   expect(await documentIsMarked(page), 'search reloads the page only without JavaScript').toBe(js);
 
   await items.first().click();
@@ -67,6 +73,13 @@ test('search finds an image and its page shows it', async ({ guarded: page, js, 
   const image = page.getByTestId('detail-image');
   await expect(image).toHaveJSProperty('complete', true);
   expect(await image.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
+  // The page shows the lighter view copy; the original is one click away.
+  await expect(image).toHaveAttribute('src', `/images/${id}/view`);
+  await expect(page.getByTestId('detail-original')).toHaveAttribute('href', `/images/${id}`);
+  const view = await request.get(`${origin}/images/${id}/view`);
+  expect(view.headers()['content-type']).toBe('image/webp');
+  const original = await request.get(`${origin}/images/${id}`);
+  expect((await view.body()).length).toBeLessThan((await original.body()).length);
 });
 
 test('a search with no match says so and offers everything', async ({ guarded: page, js }) => {

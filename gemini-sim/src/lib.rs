@@ -190,6 +190,9 @@ pub fn parse_latency(text: &str) -> Option<Latency> {
     }
 }
 
+/// Photo-sized generations are kept per width, height and whether they are JPEG.
+type GrainKey = (u32, u32, bool);
+
 #[derive(Debug)]
 pub(crate) struct SimState {
     pub(crate) config: SimConfig,
@@ -201,7 +204,7 @@ pub(crate) struct SimState {
     pub(crate) last: Mutex<Option<SeenRequest>>,
     /// With grain: photo-sized generations made once per size and served in turn, so a load
     /// test measures GemFlash rather than the simulator's renderer and encoder.
-    pub(crate) grainy: Mutex<HashMap<(u32, u32, bool), Vec<std::sync::Arc<respond::Grainy>>>>,
+    pub(crate) grainy: Mutex<HashMap<GrainKey, Vec<Arc<respond::Grainy>>>>,
 }
 
 /// What a call sent, as the model would see it.

@@ -6,6 +6,7 @@
 use std::io::Cursor;
 
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage, imageops::FilterType};
+use mask::png::chunk;
 
 /// FNV-1a: a stable hash for deriving colours from a prompt.
 pub fn hash(text: &str) -> u64 {
@@ -127,7 +128,7 @@ pub fn png_bomb(width: u32, height: u32) -> Vec<u8> {
     let mut bytes = encode(&RgbImage::new(1, 1), false);
     bytes[16..20].copy_from_slice(&width.to_be_bytes());
     bytes[20..24].copy_from_slice(&height.to_be_bytes());
-    let crc = crc32(&bytes[12..29]);
+    let crc = mask::png::crc32(&bytes[12..29]);
     bytes[29..33].copy_from_slice(&crc.to_be_bytes());
     bytes
 }
@@ -158,16 +159,6 @@ fn adler_update((mut a, mut b): (u32, u32), data: &[u8]) -> (u32, u32) {
     (a, b)
 }
 
-/// Appends a PNG chunk with its length and CRC.
-fn push_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-    let start = out.len();
-    out.extend_from_slice(kind);
-    out.extend_from_slice(data);
-    let crc = crc32(&out[start..]);
-    out.extend_from_slice(&crc.to_be_bytes());
-}
-
 /// Appends one uncompressed deflate block.
 fn push_stored(out: &mut Vec<u8>, data: &[u8], last: bool) {
     out.push(u8::from(last));
@@ -196,12 +187,12 @@ impl RowPng {
         ihdr.extend_from_slice(&w.to_be_bytes());
         ihdr.extend_from_slice(&h.to_be_bytes());
         ihdr.extend_from_slice(&[8, 2, 0, 0, 0]); // 8-bit RGB, no interlace.
-        push_chunk(&mut head, b"IHDR", &ihdr);
+        chunk(&mut head, b"IHDR", &ihdr);
         let mut idat = vec![0x78, 0x01];
         for block in before.chunks(65_535) {
             push_stored(&mut idat, block, false);
         }
-        push_chunk(&mut head, b"IDAT", &idat);
+        chunk(&mut head, b"IDAT", &idat);
         Self {
             head: head.into(),
             adler: adler_update((1, 0), &before),
@@ -223,8 +214,8 @@ impl RowPng {
         idat.extend_from_slice(&((b << 16) | a).to_be_bytes());
         let mut out = Vec::with_capacity(self.head.len() + idat.len() + 24);
         out.extend_from_slice(&self.head);
-        push_chunk(&mut out, b"IDAT", &idat);
-        push_chunk(&mut out, b"IEND", &[]);
+        chunk(&mut out, b"IDAT", &idat);
+        chunk(&mut out, b"IEND", &[]);
         out
     }
 }
@@ -250,12 +241,7 @@ pub fn with_metadata(image: &[u8]) -> Vec<u8> {
             ),
             (b"caBX", CONTENT_CREDENTIALS.to_owned()),
         ] {
-            let start = out.len();
-            out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-            out.extend_from_slice(kind);
-            out.extend_from_slice(data.as_bytes());
-            let crc = crc32(&out[start + 4..]);
-            out.extend_from_slice(&crc.to_be_bytes());
+            chunk(&mut out, kind, data.as_bytes());
         }
         out.extend_from_slice(rest);
     } else {
@@ -277,19 +263,6 @@ pub fn with_metadata(image: &[u8]) -> Vec<u8> {
     }
     out.extend_from_slice(format!("trailer: {METADATA_SECRET}").as_bytes());
     out
-}
-
-/// The PNG chunk checksum (CRC-32, IEEE).
-fn crc32(data: &[u8]) -> u32 {
-    !data.iter().fold(0xFFFF_FFFFu32, |crc, &b| {
-        (0..8).fold(crc ^ u32::from(b), |c, _| {
-            if c & 1 == 1 {
-                (c >> 1) ^ 0xEDB8_8320
-            } else {
-                c >> 1
-            }
-        })
-    })
 }
 
 #[cfg(test)]
