@@ -246,8 +246,10 @@ async fn open(
         .await
     {
         Ok(Some(opened)) => Some(opened),
+        // A copy made on first request is absent until then: not a fault.
+        Ok(None) if file.is_derived_later() => None,
         Ok(None) => {
-            tracing::error!(id = %record.id, "a stored image's file is missing");
+            tracing::error!(id = %record.id, kind = ?file, "a stored image's file is missing");
             None
         }
         Err(e @ StoreError::Worker(_)) => {
