@@ -29,6 +29,8 @@ RUN ./run.sh build-release
 FROM ${RUNTIME_IMAGE}
 WORKDIR /app
 COPY --from=builder /src/target/release/gemflash /app/gemflash
+# The built files' hashed names: the server reads them from beside its binary.
+COPY --from=builder /src/target/release/hash.txt /app/hash.txt
 COPY --from=builder /src/target/site /app/site
 ENV GEMFLASH_ADDR=0.0.0.0:3000 \
     GEMFLASH_DATA_DIR=/data \

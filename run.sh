@@ -173,6 +173,14 @@ case $task in
   sdk-conformance)
     ensure_python_sdk
     ;;
+  bench-lighthouse)
+    ensure_npm_packages tools/bench/lighthouse
+    ensure_chromium
+    ;;
+  bench-editor)
+    ensure_npm_packages end2end
+    ensure_chromium
+    ;;
 esac
 
 exec cargo make "$task" "$@"

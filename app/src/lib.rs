@@ -14,6 +14,8 @@ pub mod gallery_api;
 pub mod images_api;
 pub mod job_stream;
 mod layout;
+#[cfg(feature = "ssr")]
+pub mod page_scripts;
 mod pages;
 pub mod security;
 pub mod server_info;
@@ -21,18 +23,21 @@ pub mod server_info;
 pub mod upload;
 
 use leptos::prelude::*;
-use leptos_meta::{Link, Meta, MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{Link, Meta, Title, provide_meta_context};
 use leptos_router::{
-    SsrMode,
+    Lazy, SsrMode,
     components::{Route, Router, Routes},
     path,
 };
 
 use crate::layout::{Footer, Header, ModeBanner};
-use crate::pages::{EditorPage, GalleryPage, HomePage, ImageDetailPage, NotFoundPage};
+use crate::pages::{EditorRoute, GalleryPage, HomePage, ImageDetailPage, NotFoundPage};
 
 /// The HTML document around the app: rendered on the server only.
+#[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    use leptos_meta::{HashedStylesheet, MetaTags};
+
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -41,7 +46,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                // The built stylesheet, by its hashed name in a release build.
+                <HashedStylesheet options=options.clone() id="leptos" />
+                // What makes the page live, and when it loads (see `page_scripts`).
+                <page_scripts::PageScripts options />
                 <MetaTags />
             </head>
             <body>
@@ -60,9 +68,10 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     server_info::provide_server_info();
     mark_hydrated();
+    // Loaded on demand: see `EditorRoute`.
+    let editor = Lazy::<EditorRoute>::new();
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/gemflash.css" />
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg" />
         <Meta
             name="description"
@@ -78,7 +87,7 @@ pub fn App() -> impl IntoView {
                 <main class="main" id="main">
                     <Routes fallback=NotFoundPage>
                         <Route path=path!("") view=HomePage ssr=SsrMode::Async />
-                        <Route path=path!("/editor") view=EditorPage ssr=SsrMode::Async />
+                        <Route path=path!("/editor") view=editor ssr=SsrMode::Async />
                         <Route path=path!("/gallery") view=GalleryPage ssr=SsrMode::Async />
                         <Route path=path!("/gallery/:id") view=ImageDetailPage ssr=SsrMode::Async />
                     </Routes>

@@ -32,7 +32,7 @@ export const test = base.extend<Fixtures>({
       // it); a preload cut short by navigating away is reported against the next page. That
       // is noise about a script that cannot run, not a problem of the page.
       const source = msg.location().url;
-      if (!js && /\/pkg\/gemflash\.(js|wasm)/.test(`${msg.text()} ${source}`)) return;
+      if (!js && /\/pkg\/[^ ]*\.(js|wasm)/.test(`${msg.text()} ${source}`)) return;
       const expected =
         msg.text().startsWith('Failed to load resource') &&
         source !== '' &&

@@ -69,6 +69,8 @@ pub struct Access {
     sessions: Arc<Mutex<HashMap<String, Session>>>,
     login_per_client: Arc<RateLimiter>,
     login_global: Arc<RateLimiter>,
+    /// The app's stylesheet (its built name), which the sign-in page uses and anyone may load.
+    stylesheet: Arc<str>,
 }
 
 impl Access {
@@ -86,7 +88,22 @@ impl Access {
                 login.global_per_minute,
                 login.global_per_minute,
             )),
+            stylesheet: Arc::from("/pkg/gemflash.css"),
         }
+    }
+
+    /// The stylesheet's built name (`/pkg/gemflash.<hash>.css` in a release build).
+    pub fn with_stylesheet(mut self, href: String) -> Self {
+        self.stylesheet = Arc::from(href);
+        self
+    }
+
+    /// Paths open whatever the mode: health, metrics, the sign-in page and what it shows.
+    fn is_open(&self, path: &str) -> bool {
+        matches!(
+            path,
+            "/healthz" | "/readyz" | "/metrics" | "/login" | "/favicon.svg"
+        ) || path == &*self.stylesheet
     }
 
     fn cookie_name(&self) -> &'static str {
@@ -190,17 +207,9 @@ impl Access {
     }
 }
 
-/// Paths open whatever the mode.
-fn is_open(path: &str) -> bool {
-    matches!(
-        path,
-        "/healthz" | "/readyz" | "/metrics" | "/login" | "/favicon.svg" | "/pkg/gemflash.css"
-    )
-}
-
 /// Lets a request in, or sends a person to the login page and a program a 401.
 pub async fn require(State(access): State<Access>, req: Request, next: Next) -> Response {
-    if matches!(access.mode, AccessMode::None) || is_open(req.uri().path()) {
+    if matches!(access.mode, AccessMode::None) || access.is_open(req.uri().path()) {
         return next.run(req).await;
     }
     if let Some(caller) = access.admit(&req) {
@@ -229,7 +238,7 @@ pub struct LoginForm {
 /// `GET /login`: the sign-in form.
 pub async fn login_page(State(access): State<Access>) -> Response {
     match access.mode {
-        AccessMode::Token { .. } => login_html(StatusCode::OK, None),
+        AccessMode::Token { .. } => login_html(&access.stylesheet, StatusCode::OK, None),
         _ => Redirect::to("/").into_response(),
     }
 }
@@ -250,12 +259,17 @@ pub async fn login(State(access): State<Access>, req: Request) -> Response {
             "Too many sign-in attempts. Wait a little, then try again.",
         );
         error.retry_after_secs = Some(secs);
-        let mut res = login_html(StatusCode::TOO_MANY_REQUESTS, Some(&error.message));
+        let mut res = login_html(
+            &access.stylesheet,
+            StatusCode::TOO_MANY_REQUESTS,
+            Some(&error.message),
+        );
         security::set_retry_after(&mut res, secs);
         return res;
     }
     let Ok(Form(form)) = Form::<LoginForm>::from_request(req, &()).await else {
         return login_html(
+            &access.stylesheet,
             StatusCode::BAD_REQUEST,
             Some("The sign-in form was incomplete. Enter the token and try again."),
         );
@@ -268,6 +282,7 @@ pub async fn login(State(access): State<Access>, req: Request) -> Response {
     if !matched {
         tracing::warn!("sign-in with a wrong token");
         return login_html(
+            &access.stylesheet,
             StatusCode::UNAUTHORIZED,
             Some("That token is not valid. Check it and try again."),
         );
@@ -313,7 +328,7 @@ fn with_cookie(mut res: Response, cookie: &str) -> Response {
 }
 
 /// The sign-in page: plain HTML with the app's stylesheet, no script.
-fn login_html(status: StatusCode, error: Option<&str>) -> Response {
+fn login_html(stylesheet: &str, status: StatusCode, error: Option<&str>) -> Response {
     let error = error
         .map(|e| {
             format!(
@@ -325,7 +340,7 @@ fn login_html(status: StatusCode, error: Option<&str>) -> Response {
         r#"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark"><title>Sign in · GemFlash</title>
-<link rel="stylesheet" href="/pkg/gemflash.css"><link rel="icon" type="image/svg+xml" href="/favicon.svg"></head>
+<link rel="stylesheet" href="{stylesheet}"><link rel="icon" type="image/svg+xml" href="/favicon.svg"></head>
 <body><main class="main login"><section class="card">
 <h1>Sign in to GemFlash</h1>
 <p class="muted">This server asks for an access token. The operator gives them out.</p>

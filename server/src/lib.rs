@@ -10,6 +10,7 @@
 
 pub mod abuse;
 pub mod access;
+pub mod assets;
 pub mod config;
 pub mod errors;
 pub mod health;
@@ -45,19 +46,24 @@ pub fn router(state: AppState) -> Router {
         trusted_proxies: Arc::new(config.abuse.trusted_proxies.clone()),
         header: config.abuse.forwarded_header,
     };
+    let assets = assets::Assets::of(&state.leptos_options);
+    let access_control = !matches!(config.access.mode, config::AccessMode::None);
     let access = access::Access::new(
         config.access.mode.clone(),
         config.server.https(),
         identify.clone(),
         config.access.login,
-    );
+    )
+    .with_stylesheet(assets.files.stylesheet.clone());
     let routes = route_list();
     let info = state.server_info.clone();
     let studio = state.studio.clone();
+    let files = assets.files.clone();
     let context = move || {
         app::security::provide_request_nonce();
         provide_context((*info).clone());
         provide_context(studio.clone());
+        provide_context(files.clone());
     };
     let options = state.leptos_options.clone();
 
@@ -69,6 +75,13 @@ pub fn router(state: AppState) -> Router {
         .route("/images/{id}/thumb2x", get(images::thumbnail_2x))
         .route("/images/{id}/view", get(images::view))
         .route("/images/{id}/search", get(images::search_suggestions))
+        // The built files, served with conditional requests honoured (`If-Modified-Since` gets
+        // a 304), which the revalidated scripts rely on; the fallback below would send them
+        // whole every time.
+        .route_service(
+            &leptos_axum::site_pkg_dir_service_route_path(&options),
+            leptos_axum::site_pkg_dir_service(&options),
+        )
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             shell(options.clone())
         })
@@ -99,6 +112,7 @@ pub fn router(state: AppState) -> Router {
         security: security::SecurityConfig {
             origin: config.server.public_origin.origin().ascii_serialization(),
             https: config.server.https(),
+            pkg_cache_control: assets.cache_control(access_control),
         },
         // A whole request may take as long as its upload and the upstream call, and a minute
         // more.

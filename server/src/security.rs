@@ -12,7 +12,9 @@
 //!   filter is itself an attack surface; the CSP does its job), COOP and CORP `same-origin`, a
 //!   `Permissions-Policy` that turns off what GemFlash does not use, HSTS when the public
 //!   origin is https, and `Cache-Control: no-store, max-age=0` with `Pragma: no-cache` unless
-//!   the route set its own. Every request gets a fresh nonce; HTML pages carry the
+//!   the route set its own (the built WASM and stylesheet under `/pkg` are cached as their
+//!   names allow: a year, `immutable`, when the name carries the content's hash; scripts are
+//!   revalidated). Every request gets a fresh nonce; HTML pages carry the
 //!   Content-Security-Policy that allows scripts by it
 //!   ([`app::security::content_security_policy`]), and the app puts it on its scripts; any
 //!   other response gets a policy that allows nothing.
@@ -63,6 +65,8 @@ pub struct SecurityConfig {
     /// `scheme://host[:port]` browsers use, as an `Origin` header spells it.
     pub origin: String,
     pub https: bool,
+    /// `Cache-Control` of the built files under `/pkg` ([`crate::assets::Assets`]).
+    pub pkg_cache_control: &'static str,
 }
 
 /// The policy for anything that is not a page: nothing may load, nothing may frame it.
@@ -111,7 +115,7 @@ pub async fn headers(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let static_asset = is_static_asset(req.uri().path());
+    let static_asset = static_asset_cache(req.uri().path(), &config);
     let nonce = leptos::nonce::Nonce::new().to_string();
     req.extensions_mut().insert(CspNonce(nonce.clone()));
     let mut res = next.run(req).await;
@@ -163,9 +167,8 @@ pub async fn headers(
         set(h, header::CONTENT_SECURITY_POLICY, LOCKED_DOWN_CSP);
     }
     if !h.contains_key(header::CACHE_CONTROL) {
-        if static_asset {
-            // The bundle's names do not change between builds: revalidate, never trust blindly.
-            set(h, header::CACHE_CONTROL, "no-cache");
+        if let Some(cache) = static_asset {
+            set(h, header::CACHE_CONTROL, cache);
         } else {
             // Old HTTP/1.0 caches know only `Pragma`; `max-age=0` for those that ignore
             // `no-store`.
@@ -176,8 +179,21 @@ pub async fn headers(
     res
 }
 
-fn is_static_asset(path: &str) -> bool {
-    path.starts_with("/pkg/") || path == "/favicon.svg"
+/// How a static file may be cached: the built WASM and stylesheet as their names allow (a
+/// year when the name carries the content's hash), scripts and the icon revalidated on every
+/// use; `None` for anything else.
+///
+/// Scripts are revalidated even with hashed names: the build's two scripts name each other
+/// (the module imports the split loader, which imports the module), and cargo-leptos hashes
+/// them before it writes those names in, so a script's name can stay the same while what it
+/// imports is renamed. Kept for a year, a script from an earlier build would then import a
+/// file that is gone. They are 11 KB; the 600 KB of WASM is what the year of caching is for.
+fn static_asset_cache(path: &str, config: &SecurityConfig) -> Option<&'static str> {
+    match path.strip_prefix("/pkg/") {
+        Some(file) if file.ends_with(".js") => Some("no-cache"),
+        Some(_) => Some(config.pkg_cache_control),
+        None => (path == "/favicon.svg").then_some("no-cache"),
+    }
 }
 
 /// Refuses state-changing requests that do not come from the public origin.

@@ -6,7 +6,7 @@
 mod common;
 
 use axum::{body::Body, http::Request};
-use common::{app, app_with, body_text};
+use common::{app, app_with, app_with_site, body_text};
 use protocol::{ServerInfo, Upstream};
 
 const CANARY_KEY: &str = "canary-gemini-key-CANARYCANARYCANARY000";
@@ -62,6 +62,100 @@ async fn home_page_is_server_rendered_with_the_model_table() {
         html.contains("/pkg/gemflash.js"),
         "hydration script missing"
     );
+}
+
+#[tokio::test]
+async fn a_hashed_build_links_its_files_by_hash_and_they_are_cached_for_a_year() {
+    // A site as `cargo leptos build` with `hash-files` leaves it: hashed names under pkg/ and
+    // the hash file (here named by an absolute path, which the server and Leptos's scripts
+    // both read in place of the one beside the binary).
+    let site = tempfile::tempdir().unwrap();
+    let pkg = site.path().join("pkg");
+    std::fs::create_dir(&pkg).unwrap();
+    let (js, wasm, css) = (
+        "Jx0-_Jx0-_Jx0-_Jx0-_Jx",
+        "Wa5m_Wa5m_Wa5m_Wa5m_Wa",
+        "Cs5s-Cs5s-Cs5s-Cs5s-Cs",
+    );
+    std::fs::write(pkg.join(format!("gemflash.{css}.css")), "body{margin:0}").unwrap();
+    std::fs::write(pkg.join(format!("gemflash.{js}.js")), "export default 1;").unwrap();
+    std::fs::write(
+        pkg.join(format!("gemflash.{wasm}.wasm")),
+        b"\0asm\x01\0\0\0",
+    )
+    .unwrap();
+    let hash_file = site.path().join("hash.txt");
+    std::fs::write(&hash_file, format!("js: {js}\nwasm: {wasm}\ncss: {css}\n")).unwrap();
+    let options = leptos::config::LeptosOptions::builder()
+        .output_name("gemflash")
+        .site_root(site.path().to_str().unwrap())
+        .hash_files(true)
+        .hash_file(hash_file.to_str().unwrap().into())
+        .build();
+    let app = app_with_site(gemini_sim::SimConfig::default(), &[], options).await;
+
+    let page = app.get("/gallery").await;
+    assert_eq!(page.headers()["cache-control"], "no-store, max-age=0");
+    let html = body_text(page).await;
+    for name in [
+        format!("/pkg/gemflash.{js}.js"),
+        format!("/pkg/gemflash.{wasm}.wasm"),
+        format!("/pkg/gemflash.{css}.css"),
+    ] {
+        assert!(html.contains(&name), "{name} not linked by the page");
+    }
+    assert!(
+        !html.contains("/pkg/gemflash.css") && !html.contains("/pkg/gemflash.js"),
+        "a plain name is still linked"
+    );
+    for path in [
+        format!("/pkg/gemflash.{css}.css"),
+        format!("/pkg/gemflash.{wasm}.wasm"),
+    ] {
+        let res = app.get(&path).await;
+        assert_eq!(res.status(), 200, "{path}");
+        assert_eq!(
+            res.headers()["cache-control"],
+            "public, max-age=31536000, immutable",
+            "{path}"
+        );
+    }
+    // Scripts name each other by names hashed before those names were written in: revalidated.
+    let script_path = format!("/pkg/gemflash.{js}.js");
+    let script = app.get(&script_path).await;
+    assert_eq!(script.status(), 200);
+    assert_eq!(script.headers()["cache-control"], "no-cache");
+    // Revalidating an unchanged script costs a 304, not the file.
+    let since = script.headers()["last-modified"].clone();
+    let again = app
+        .send(
+            axum::http::Request::get(&script_path)
+                .header("if-modified-since", since)
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(again.status(), 304);
+}
+
+#[tokio::test]
+async fn a_build_without_hashed_names_is_revalidated() {
+    let site = tempfile::tempdir().unwrap();
+    std::fs::create_dir(site.path().join("pkg")).unwrap();
+    std::fs::write(site.path().join("pkg/gemflash.css"), "body{margin:0}").unwrap();
+    let options = leptos::config::LeptosOptions::builder()
+        .output_name("gemflash")
+        .site_root(site.path().to_str().unwrap())
+        .build();
+    let app = app_with_site(gemini_sim::SimConfig::default(), &[], options).await;
+    assert!(
+        body_text(app.get("/").await)
+            .await
+            .contains("/pkg/gemflash.css")
+    );
+    let res = app.get("/pkg/gemflash.css").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], "no-cache");
 }
 
 #[tokio::test]

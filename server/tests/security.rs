@@ -331,6 +331,7 @@ async fn a_panic_becomes_a_generic_500() {
             security: SecurityConfig {
                 origin: ORIGIN.into(),
                 https: false,
+                pkg_cache_control: "no-cache",
             },
             request_timeout: Duration::from_secs(5),
             upload_deadline: Duration::from_secs(5),

@@ -44,6 +44,19 @@ pub async fn app_with(vars: &[(&str, &str)]) -> TestApp {
 
 /// [`app_with`] against a simulator set up as `sim` says.
 pub async fn app_with_sim(sim: gemini_sim::SimConfig, vars: &[(&str, &str)]) -> TestApp {
+    let options = LeptosOptions::builder()
+        .output_name("gemflash")
+        .site_root("target/site")
+        .build();
+    app_with_site(sim, vars, options).await
+}
+
+/// [`app_with_sim`] serving the built site `options` describe.
+pub async fn app_with_site(
+    sim: gemini_sim::SimConfig,
+    vars: &[(&str, &str)],
+    options: LeptosOptions,
+) -> TestApp {
     let sim = gemini_sim::spawn(sim).await.unwrap();
     let data_dir = tempfile::tempdir().unwrap();
     let mut map: HashMap<String, String> = vars
@@ -60,10 +73,6 @@ pub async fn app_with_sim(sim: gemini_sim::SimConfig, vars: &[(&str, &str)]) -> 
     map.entry("GEMFLASH_MAX_JOBS_PER_CLIENT".into())
         .or_insert_with(|| "64".into());
     let config = Config::from_lookup(|name| map.get(name).cloned()).unwrap();
-    let options = LeptosOptions::builder()
-        .output_name("gemflash")
-        .site_root("target/site")
-        .build();
     let state = AppState::new(config, options).unwrap();
     let bare_router = router(state.clone());
     TestApp {

@@ -36,7 +36,7 @@ mod view;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
+use leptos_router::{LazyRoute, hooks::use_query_map, lazy_route};
 use protocol::{ErrorKind, ImageResult, JobEvent, ModelInfo, UserError, limits::Limits};
 
 use crate::server_info::use_server_info;
@@ -150,8 +150,26 @@ impl EditorState {
     }
 }
 
+/// The editor's route, loaded on demand: in the split build (`cargo leptos build --split`)
+/// everything only the editor uses (the canvas, the mask's bitmap and PNG encoder, uploads,
+/// IndexedDB drafts, the edit requests) is a WASM chunk of its own, fetched when `/editor` is
+/// opened or hydrated, so the pages that do not edit do not download or compile it. The
+/// server renders it like any other page.
+pub struct EditorRoute;
+
+#[lazy_route]
+impl LazyRoute for EditorRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <EditorPage /> }.into_any()
+    }
+}
+
 #[component]
-pub fn EditorPage() -> impl IntoView {
+fn EditorPage() -> impl IntoView {
     // `/editor?source={id}` opens a stored image (from the gallery) as the source, with its
     // own model; `/editor?settings={id}` starts from a stored image's prompt and settings.
     let image_query = |name: &str| {

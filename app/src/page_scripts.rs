@@ -1,0 +1,269 @@
+//! The built files a page loads (`/pkg`), by the names the build gave them, and the script
+//! that makes a page live.
+//!
+//! The release build (`cargo leptos build` with `hash-files = true`) names every file of
+//! `/pkg` `name.<hash>.ext`, the hash being of the file's content, and lists the hashes in
+//! `hash.txt` beside the server binary. [`BuiltFiles`] reads that list once (the server
+//! provides it to every page as context); without it the names are plain.
+//!
+//! **When the code loads.** The pages that do not edit (`/`, the gallery, an image's page) are
+//! whole without JavaScript: everything on them is in the server's HTML. So their script waits
+//! until the browser is idle after the first paint before it fetches the WASM, and the page
+//! carries no preload of it: the stylesheet and the images the page shows have the connection
+//! to themselves, and on a slow phone the 350 KB of code does not push the gallery's
+//! thumbnails back. The editor is the page where people act at once, so it keeps Leptos's
+//! scripts: the module, its WASM and the editor's chunk are preloaded from the page's head
+//! and hydration starts as soon as they arrive.
+
+use leptos::config::LeptosOptions;
+use leptos::prelude::*;
+
+/// The paths of the built files, as pages link them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuiltFiles {
+    /// Every name under `/pkg` carries its content's hash.
+    pub hashed: bool,
+    /// `/pkg/gemflash.<hash>.css`
+    pub stylesheet: String,
+    /// `/pkg/gemflash.<hash>.js`, the module that loads the WASM and hydrates.
+    pub script: String,
+    /// `/pkg/gemflash.<hash>.wasm`
+    pub wasm: String,
+    /// The editor's WASM chunks and the script that loads chunks, in a split build
+    /// (`split___editor_route_view_<id>.<hash>.wasm`, `__wasm_split.<hash>.js`).
+    pub editor_chunks: Vec<String>,
+    pub split_loader: Option<String>,
+}
+
+impl BuiltFiles {
+    /// The hash file beside the running binary, where the build puts it.
+    pub fn hash_file(options: &LeptosOptions) -> Option<std::path::PathBuf> {
+        let exe = std::env::current_exe().ok()?;
+        Some(exe.parent()?.join(options.hash_file.as_ref()))
+    }
+
+    /// What `options` says of the files: hashed names when `options.hash_files` is on and the
+    /// hash file lists a hash for each of the stylesheet, the script and the WASM; plain
+    /// names otherwise (which is also what Leptos's own tags then use, so a page and the
+    /// files it names never disagree).
+    pub fn of(options: &LeptosOptions) -> Self {
+        let hashes = options
+            .hash_files
+            .then(|| Self::hash_file(options))
+            .flatten()
+            .and_then(|path| std::fs::read_to_string(path).ok());
+        let mut files = Self::from_hashes(options, hashes.as_deref());
+        // The split build's manifest: which chunks each lazy route needs.
+        let manifest_name = match hash_of(hashes.as_deref(), "manifest") {
+            Some(hash) if files.hashed => format!("__wasm_split_manifest.{hash}.json"),
+            _ => "__wasm_split_manifest.json".to_owned(),
+        };
+        let manifest = std::path::Path::new(options.site_root.as_ref())
+            .join(options.site_pkg_dir.as_ref())
+            .join(manifest_name);
+        if let Ok(text) = std::fs::read_to_string(manifest) {
+            files.add_split(options, &text, hash_of(hashes.as_deref(), "split"));
+        }
+        files
+    }
+
+    /// Takes the editor's chunks from the split manifest (`{"__editor_route_view_<id>":
+    /// ["split___editor_route_view_<id>.<hash>"]}`) and names the chunk loader.
+    fn add_split(&mut self, options: &LeptosOptions, manifest: &str, split_hash: Option<&str>) {
+        let Ok(routes) =
+            serde_json::from_str::<std::collections::BTreeMap<String, Vec<String>>>(manifest)
+        else {
+            return;
+        };
+        let pkg = format!("/{}", options.site_pkg_dir);
+        self.editor_chunks = routes
+            .iter()
+            .filter(|(route, _)| route.starts_with("__editor_route_view_"))
+            .flat_map(|(_, chunks)| chunks)
+            .filter(|chunk| {
+                chunk
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+            })
+            .map(|chunk| format!("{pkg}/{chunk}.wasm"))
+            .collect();
+        self.split_loader = Some(match split_hash {
+            Some(hash) if self.hashed => format!("{pkg}/__wasm_split.{hash}.js"),
+            _ => format!("{pkg}/__wasm_split.______________________.js"),
+        });
+    }
+
+    pub fn from_hashes(options: &LeptosOptions, hashes: Option<&str>) -> Self {
+        let pkg = format!("/{}/{}", options.site_pkg_dir, options.output_name);
+        match (
+            hash_of(hashes, "css"),
+            hash_of(hashes, "js"),
+            hash_of(hashes, "wasm"),
+        ) {
+            (Some(css), Some(js), Some(wasm)) => Self {
+                hashed: true,
+                stylesheet: format!("{pkg}.{css}.css"),
+                script: format!("{pkg}.{js}.js"),
+                wasm: format!("{pkg}.{wasm}.wasm"),
+                editor_chunks: Vec::new(),
+                split_loader: None,
+            },
+            _ => Self {
+                hashed: false,
+                stylesheet: format!("{pkg}.css"),
+                script: format!("{pkg}.js"),
+                // cargo-leptos renames wasm-bindgen's `_bg` file when it builds the app.
+                wasm: if option_env!("LEPTOS_OUTPUT_NAME").is_some() {
+                    format!("{pkg}.wasm")
+                } else {
+                    format!("{pkg}_bg.wasm")
+                },
+                editor_chunks: Vec::new(),
+                split_loader: None,
+            },
+        }
+    }
+}
+
+/// The hash the hash file gives for one kind of file (`css: <hash>`).
+fn hash_of<'a>(hashes: Option<&'a str>, kind: &str) -> Option<&'a str> {
+    hashes?
+        .lines()
+        .filter_map(|line| line.split_once(':'))
+        .find(|(k, _)| k.trim() == kind)
+        .map(|(_, hash)| hash.trim())
+        .filter(|hash| is_hash(hash))
+}
+
+/// A cargo-leptos content hash: 22 characters of unpadded URL-safe base64 (an MD5).
+fn is_hash(text: &str) -> bool {
+    text.len() == 22
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The scripts in a page's head: Leptos's (with preloads) on the editor, the idle-time
+/// loader everywhere else (see the module's documentation).
+#[component]
+pub fn PageScripts(options: LeptosOptions) -> impl IntoView {
+    let path = use_context::<http::request::Parts>().map(|parts| parts.uri.path().to_owned());
+    let files = use_context::<BuiltFiles>().unwrap_or_else(|| BuiltFiles::of(&options));
+    if path.as_deref() == Some("/editor") {
+        // The chunk's preload is ours: Leptos's integration adds one only when the lazy route
+        // has rendered by the time the head is written, which is not every time.
+        let nonce = leptos::nonce::use_nonce();
+        let chunks = files
+            .editor_chunks
+            .iter()
+            .map(|chunk| {
+                view! {
+                    <link
+                        rel="preload"
+                        href=chunk.clone()
+                        r#as="fetch"
+                        r#type="application/wasm"
+                        crossorigin=nonce.clone()
+                    />
+                }
+            })
+            .collect_view();
+        let loader = files.split_loader.clone().map(|loader| {
+            view! { <link rel="modulepreload" href=loader crossorigin=nonce.clone() /> }
+        });
+        return view! {
+            <HydrationScripts options />
+            {chunks}
+            {loader}
+        }
+        .into_any();
+    }
+    view! {
+        <script type="module" nonce=leptos::nonce::use_nonce()>
+            {idle_loader(&files)}
+        </script>
+    }
+    .into_any()
+}
+
+/// Imports the module and hydrates once the browser is idle (at the latest 2 s after the page
+/// ran its scripts, so a page that is never idle still comes alive).
+fn idle_loader(files: &BuiltFiles) -> String {
+    // The paths are the build's own names (letters, digits, `/._-`), quoted as JSON strings.
+    let script = serde_json::to_string(&files.script).unwrap_or_default();
+    let wasm = serde_json::to_string(&files.wasm).unwrap_or_default();
+    format!(
+        "const live=()=>import({script}).then(m=>m.default({{module_or_path:{wasm}}}).then(()=>m.hydrate()));\
+         if(\"requestIdleCallback\" in window){{requestIdleCallback(live,{{timeout:2000}})}}else{{setTimeout(live,0)}}"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options() -> LeptosOptions {
+        LeptosOptions::builder().output_name("gemflash").build()
+    }
+
+    const HASHES: &str = "js: AAAAAAAAAAAAAAAAAAAAAA\nwasm: BBBBBBBBBBBBBBBBBBBBBB\n\
+                          css: Zx-_9aZx-_9aZx-_9aZx-_\nsplit: CCCCCCCCCCCCCCCCCCCCCC\n";
+
+    #[test]
+    fn the_names_take_their_hashes_from_the_hash_file() {
+        let files = BuiltFiles::from_hashes(&options(), Some(HASHES));
+        assert!(files.hashed);
+        assert_eq!(files.stylesheet, "/pkg/gemflash.Zx-_9aZx-_9aZx-_9aZx-_.css");
+        assert_eq!(files.script, "/pkg/gemflash.AAAAAAAAAAAAAAAAAAAAAA.js");
+        assert_eq!(files.wasm, "/pkg/gemflash.BBBBBBBBBBBBBBBBBBBBBB.wasm");
+    }
+
+    #[test]
+    fn without_a_usable_hash_for_each_file_the_names_are_plain() {
+        for hashes in [
+            None,
+            Some(""),
+            Some("js: AAAAAAAAAAAAAAAAAAAAAA\nwasm: BBBBBBBBBBBBBBBBBBBBBB\n"),
+            Some(
+                "js: AAAAAAAAAAAAAAAAAAAAAA\nwasm: BBBBBBBBBBBBBBBBBBBBBB\ncss: ../../etc/passwd\n",
+            ),
+            Some("js: short\nwasm: BBBBBBBBBBBBBBBBBBBBBB\ncss: Zx-_9aZx-_9aZx-_9aZx-_\n"),
+        ] {
+            let files = BuiltFiles::from_hashes(&options(), hashes);
+            assert!(!files.hashed, "{hashes:?}");
+            assert_eq!(files.stylesheet, "/pkg/gemflash.css");
+            assert_eq!(files.script, "/pkg/gemflash.js");
+            assert!(files.wasm.starts_with("/pkg/gemflash"), "{}", files.wasm);
+        }
+    }
+
+    #[test]
+    fn the_editor_chunks_come_from_the_split_manifest() {
+        let mut files = BuiltFiles::from_hashes(&options(), Some(HASHES));
+        files.add_split(
+            &options(),
+            r#"{"__editor_route_view_42":["split___editor_route_view_42.DDDDDDDDDDDDDDDDDDDDDD"],
+                "__other_view_7":["split___other_view_7.EEEEEEEEEEEEEEEEEEEEEE"],
+                "__editor_route_view_43":["../../etc/passwd\"><script>"]}"#,
+            hash_of(Some(HASHES), "split"),
+        );
+        assert_eq!(
+            files.editor_chunks,
+            ["/pkg/split___editor_route_view_42.DDDDDDDDDDDDDDDDDDDDDD.wasm"]
+        );
+        assert_eq!(
+            files.split_loader.as_deref(),
+            Some("/pkg/__wasm_split.CCCCCCCCCCCCCCCCCCCCCC.js")
+        );
+    }
+
+    #[test]
+    fn the_idle_loader_imports_the_built_module_and_hydrates_when_idle() {
+        let files = BuiltFiles::from_hashes(&options(), Some(HASHES));
+        let script = idle_loader(&files);
+        assert!(script.contains(r#"import("/pkg/gemflash.AAAAAAAAAAAAAAAAAAAAAA.js")"#));
+        assert!(script.contains(r#"module_or_path:"/pkg/gemflash.BBBBBBBBBBBBBBBBBBBBBB.wasm""#));
+        assert!(script.contains("m.hydrate()"));
+        assert!(script.contains("requestIdleCallback(live,{timeout:2000})"));
+    }
+}

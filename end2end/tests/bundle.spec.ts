@@ -1,0 +1,102 @@
+// The split build: the pages that do not edit hydrate with the main WASM module alone, the
+// editor's code arrives as a chunk of its own (on a direct load and on navigation), and every
+// built file is named by its content's hash and cached for a year.
+import type { Page, Request } from '@playwright/test';
+import { test, expect, open } from './fixtures';
+
+/** Collects the WASM files the page fetches from /pkg. */
+function wasmFetches(page: Page): string[] {
+  const seen: string[] = [];
+  page.on('request', (req: Request) => {
+    const url = new URL(req.url());
+    if (url.pathname.startsWith('/pkg/') && url.pathname.endsWith('.wasm')) seen.push(url.pathname);
+  });
+  return seen;
+}
+
+const MAIN_MODULE = /^\/pkg\/gemflash\.[A-Za-z0-9_-]{22}\.wasm$/;
+
+test('pages that do not edit hydrate without the editor\'s code', async ({ guarded: page, js }) => {
+  test.skip(!js, 'hydration needs JavaScript');
+  const wasm = wasmFetches(page);
+  for (const path of ['/', '/gallery']) {
+    wasm.length = 0;
+    await open(page, js, path);
+    // Give a late chunk fetch the time to show up before the list is read.
+    await page.waitForLoadState('networkidle');
+    expect(wasm, `${path} fetched ${wasm.join(', ')}`).toHaveLength(1);
+    expect(wasm[0]).toMatch(MAIN_MODULE);
+  }
+  // The page is live: the brand link navigates in place, and still nothing more is fetched.
+  await page.locator('a.brand').click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByTestId('recheck')).toBeVisible();
+  expect(wasm).toHaveLength(1);
+});
+
+test('the editor hydrates with its chunk, opened directly or reached by a link', async ({ guarded: page, js }) => {
+  test.skip(!js, 'hydration needs JavaScript');
+  const wasm = wasmFetches(page);
+  await open(page, js, '/editor');
+  await expect(page.getByTestId('editor')).toBeVisible();
+  const direct = [...wasm];
+  expect(direct.some((p) => MAIN_MODULE.test(p)), direct.join(', ')).toBe(true);
+  expect(direct.filter((p) => !MAIN_MODULE.test(p)).length, direct.join(', ')).toBeGreaterThan(0);
+  // Hydrated means interactive: the prompt takes text and the generate button wakes up.
+  await page.getByTestId('prompt').fill('a lighthouse at dusk');
+  await expect(page.getByTestId('prompt')).toHaveValue('a lighthouse at dusk');
+
+  // From the start page, the link loads the chunk and mounts the editor in place.
+  const fresh = await page.context().newPage();
+  const later = wasmFetches(fresh);
+  await open(fresh, js, '/');
+  expect(later).toHaveLength(1);
+  await fresh.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Editor' }).click();
+  await expect(fresh).toHaveURL(/\/editor$/);
+  await expect(fresh.getByTestId('editor')).toBeVisible();
+  await expect.poll(() => later.length).toBeGreaterThan(1);
+  await fresh.close();
+});
+
+test('only the editor preloads code; the other pages load theirs once they have painted', async ({ request }) => {
+  for (const path of ['/', '/gallery']) {
+    const html = await (await request.get(path)).text();
+    expect(html, path).not.toMatch(/<link[^>]+rel="(module)?preload"/);
+    expect(html, path).toContain('requestIdleCallback');
+    expect(html, path).toMatch(/import\("\/pkg\/gemflash\.[A-Za-z0-9_-]{22}\.js"\)/);
+  }
+  const editor = await (await request.get('/editor')).text();
+  expect(editor).toMatch(/<link[^>]+rel="preload"[^>]+href="\/pkg\/gemflash\.[A-Za-z0-9_-]{22}\.wasm"/);
+  // The editor's own chunk, so it arrives beside the main module rather than after it.
+  expect(editor).toMatch(/<link[^>]+href="\/pkg\/split_[^"]+\.wasm"/);
+});
+
+test('built files carry their hash in the name and are cached for a year', async ({ guarded: page, js, request }) => {
+  test.skip(!js, 'the files are the ones the hydrated page loads');
+  const assets: string[] = [];
+  page.on('request', (req) => {
+    const url = new URL(req.url());
+    if (url.pathname.startsWith('/pkg/')) assets.push(url.pathname);
+  });
+  await open(page, js, '/editor');
+  await expect(page.getByTestId('editor')).toBeVisible();
+  expect(assets.length).toBeGreaterThanOrEqual(3); // stylesheet, script, module
+  expect(assets.filter((p) => p.endsWith('.wasm')).length).toBeGreaterThanOrEqual(2); // module, chunk
+  for (const path of new Set(assets)) {
+    expect(path, 'a built file without a hash in its name').toMatch(/\.[A-Za-z0-9_-]{22}\.[a-z]+$/);
+    const res = await request.get(path, { headers: { 'accept-encoding': 'br' } });
+    expect(res.status(), path).toBe(200);
+    // Scripts import each other by names hashed before they were written in: revalidated,
+    // with a date to revalidate against.
+    if (path.endsWith('.js')) {
+      expect(res.headers()['cache-control'], path).toBe('no-cache');
+      const again = await request.get(path, { headers: { 'if-modified-since': res.headers()['last-modified'] } });
+      expect(again.status(), path).toBe(304);
+    } else {
+      expect(res.headers()['cache-control'], path).toBe('public, max-age=31536000, immutable');
+    }
+  }
+  // The page itself is never cached: a new build's page names the new files.
+  const html = await request.get('/');
+  expect(html.headers()['cache-control']).toContain('no-store');
+});
