@@ -6,14 +6,12 @@
 //! `hash.txt` beside the server binary. [`BuiltFiles`] reads that list once (the server
 //! provides it to every page as context); without it the names are plain.
 //!
-//! **When the code loads.** The pages that do not edit (`/`, the gallery, an image's page) are
-//! whole without JavaScript: everything on them is in the server's HTML. So their script waits
-//! until the browser is idle after the first paint before it fetches the WASM, and the page
-//! carries no preload of it: the stylesheet and the images the page shows have the connection
-//! to themselves, and on a slow phone the 350 KB of code does not push the gallery's
-//! thumbnails back. The editor is the page where people act at once, so it keeps Leptos's
-//! scripts: the module, its WASM and the editor's chunk are preloaded from the page's head
-//! and hydration starts as soon as they arrive.
+//! **When the code loads.** Every page is whole as the server sends it (the editor's page
+//! says what it needs until it is live), so no page carries a preload of the WASM in its
+//! head, and the script that imports it waits until the browser is idle after the first paint:
+//! the stylesheet and the images a page shows have the connection to themselves, and on a
+//! slow phone the WASM does not push the gallery's thumbnails back. On the editor that script
+//! first asks for the editor's chunk, which then downloads beside the main module.
 
 use leptos::config::LeptosOptions;
 use leptos::prelude::*;
@@ -29,10 +27,8 @@ pub struct BuiltFiles {
     pub script: String,
     /// `/pkg/gemflash.<hash>.wasm`
     pub wasm: String,
-    /// The editor's WASM chunks and the script that loads chunks, in a split build
-    /// (`split___editor_route_view_<id>.<hash>.wasm`, `__wasm_split.<hash>.js`).
+    /// The editor's WASM chunks in a split build (`split___editor_route_view_<id>.<hash>.wasm`).
     pub editor_chunks: Vec<String>,
-    pub split_loader: Option<String>,
 }
 
 impl BuiltFiles {
@@ -62,14 +58,14 @@ impl BuiltFiles {
             .join(options.site_pkg_dir.as_ref())
             .join(manifest_name);
         if let Ok(text) = std::fs::read_to_string(manifest) {
-            files.add_split(options, &text, hash_of(hashes.as_deref(), "split"));
+            files.add_split(options, &text);
         }
         files
     }
 
     /// Takes the editor's chunks from the split manifest (`{"__editor_route_view_<id>":
-    /// ["split___editor_route_view_<id>.<hash>"]}`) and names the chunk loader.
-    fn add_split(&mut self, options: &LeptosOptions, manifest: &str, split_hash: Option<&str>) {
+    /// ["split___editor_route_view_<id>.<hash>"]}`).
+    fn add_split(&mut self, options: &LeptosOptions, manifest: &str) {
         let Ok(routes) =
             serde_json::from_str::<std::collections::BTreeMap<String, Vec<String>>>(manifest)
         else {
@@ -87,10 +83,6 @@ impl BuiltFiles {
             })
             .map(|chunk| format!("{pkg}/{chunk}.wasm"))
             .collect();
-        self.split_loader = Some(match split_hash {
-            Some(hash) if self.hashed => format!("{pkg}/__wasm_split.{hash}.js"),
-            _ => format!("{pkg}/__wasm_split.______________________.js"),
-        });
     }
 
     pub fn from_hashes(options: &LeptosOptions, hashes: Option<&str>) -> Self {
@@ -106,7 +98,6 @@ impl BuiltFiles {
                 script: format!("{pkg}.{js}.js"),
                 wasm: format!("{pkg}.{wasm}.wasm"),
                 editor_chunks: Vec::new(),
-                split_loader: None,
             },
             _ => Self {
                 hashed: false,
@@ -119,7 +110,6 @@ impl BuiltFiles {
                     format!("{pkg}_bg.wasm")
                 },
                 editor_chunks: Vec::new(),
-                split_loader: None,
             },
         }
     }
@@ -143,57 +133,37 @@ fn is_hash(text: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// The scripts in a page's head: Leptos's (with preloads) on the editor, the idle-time
-/// loader everywhere else (see the module's documentation).
+/// The script in a page's head: it imports the module and hydrates once the page has painted
+/// and the browser is idle; on the editor it first asks for the editor's chunk, so the chunk
+/// downloads beside the main module instead of after it.
 #[component]
 pub fn PageScripts(options: LeptosOptions) -> impl IntoView {
     let path = use_context::<http::request::Parts>().map(|parts| parts.uri.path().to_owned());
     let files = use_context::<BuiltFiles>().unwrap_or_else(|| BuiltFiles::of(&options));
-    if path.as_deref() == Some("/editor") {
-        // The chunk's preload is ours: Leptos's integration adds one only when the lazy route
-        // has rendered by the time the head is written, which is not every time.
-        let nonce = leptos::nonce::use_nonce();
-        let chunks = files
-            .editor_chunks
-            .iter()
-            .map(|chunk| {
-                view! {
-                    <link
-                        rel="preload"
-                        href=chunk.clone()
-                        r#as="fetch"
-                        r#type="application/wasm"
-                        crossorigin=nonce.clone()
-                    />
-                }
-            })
-            .collect_view();
-        let loader = files.split_loader.clone().map(|loader| {
-            view! { <link rel="modulepreload" href=loader crossorigin=nonce.clone() /> }
-        });
-        return view! {
-            <HydrationScripts options />
-            {chunks}
-            {loader}
-        }
-        .into_any();
-    }
+    let chunks: &[String] = if path.as_deref() == Some("/editor") {
+        &files.editor_chunks
+    } else {
+        &[]
+    };
     view! {
         <script type="module" nonce=leptos::nonce::use_nonce()>
-            {idle_loader(&files)}
+            {idle_loader(&files, chunks)}
         </script>
     }
-    .into_any()
 }
 
-/// Imports the module and hydrates once the browser is idle (at the latest 2 s after the page
-/// ran its scripts, so a page that is never idle still comes alive).
-fn idle_loader(files: &BuiltFiles) -> String {
+/// Preloads `chunks`, imports the module and hydrates, once the browser is idle (at the
+/// latest 2 s after the page ran its scripts, so a page that is never idle still comes alive).
+fn idle_loader(files: &BuiltFiles, chunks: &[String]) -> String {
     // The paths are the build's own names (letters, digits, `/._-`), quoted as JSON strings.
     let script = serde_json::to_string(&files.script).unwrap_or_default();
     let wasm = serde_json::to_string(&files.wasm).unwrap_or_default();
+    let chunks = serde_json::to_string(chunks).unwrap_or_default();
     format!(
-        "const live=()=>import({script}).then(m=>m.default({{module_or_path:{wasm}}}).then(()=>m.hydrate()));\
+        "const live=()=>{{for(const c of {chunks}){{const l=document.createElement(\"link\");\
+         l.rel=\"preload\";l.as=\"fetch\";l.type=\"application/wasm\";l.crossOrigin=\"anonymous\";\
+         l.href=c;document.head.append(l)}}\
+         import({script}).then(m=>m.default({{module_or_path:{wasm}}}).then(()=>m.hydrate()))}};\
          if(\"requestIdleCallback\" in window){{requestIdleCallback(live,{{timeout:2000}})}}else{{setTimeout(live,0)}}"
     )
 }
@@ -245,25 +215,23 @@ mod tests {
             r#"{"__editor_route_view_42":["split___editor_route_view_42.DDDDDDDDDDDDDDDDDDDDDD"],
                 "__other_view_7":["split___other_view_7.EEEEEEEEEEEEEEEEEEEEEE"],
                 "__editor_route_view_43":["../../etc/passwd\"><script>"]}"#,
-            hash_of(Some(HASHES), "split"),
         );
         assert_eq!(
             files.editor_chunks,
             ["/pkg/split___editor_route_view_42.DDDDDDDDDDDDDDDDDDDDDD.wasm"]
-        );
-        assert_eq!(
-            files.split_loader.as_deref(),
-            Some("/pkg/__wasm_split.CCCCCCCCCCCCCCCCCCCCCC.js")
         );
     }
 
     #[test]
     fn the_idle_loader_imports_the_built_module_and_hydrates_when_idle() {
         let files = BuiltFiles::from_hashes(&options(), Some(HASHES));
-        let script = idle_loader(&files);
+        let script = idle_loader(&files, &[]);
         assert!(script.contains(r#"import("/pkg/gemflash.AAAAAAAAAAAAAAAAAAAAAA.js")"#));
         assert!(script.contains(r#"module_or_path:"/pkg/gemflash.BBBBBBBBBBBBBBBBBBBBBB.wasm""#));
         assert!(script.contains("m.hydrate()"));
         assert!(script.contains("requestIdleCallback(live,{timeout:2000})"));
+        assert!(script.contains("for(const c of [])"));
+        let editor = idle_loader(&files, &["/pkg/split___editor_route_view_1.D.wasm".into()]);
+        assert!(editor.contains(r#"for(const c of ["/pkg/split___editor_route_view_1.D.wasm"])"#));
     }
 }

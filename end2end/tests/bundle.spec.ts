@@ -58,17 +58,36 @@ test('the editor hydrates with its chunk, opened directly or reached by a link',
   await fresh.close();
 });
 
-test('only the editor preloads code; the other pages load theirs once they have painted', async ({ request }) => {
-  for (const path of ['/', '/gallery']) {
+test('no page preloads code before it has painted; the editor asks for its chunk with the module', async ({ request }) => {
+  for (const path of ['/', '/gallery', '/editor']) {
     const html = await (await request.get(path)).text();
     expect(html, path).not.toMatch(/<link[^>]+rel="(module)?preload"/);
     expect(html, path).toContain('requestIdleCallback');
     expect(html, path).toMatch(/import\("\/pkg\/gemflash\.[A-Za-z0-9_-]{22}\.js"\)/);
+    // Only the editor's page names the editor's chunk.
+    expect(/"\/pkg\/split_[^"]+\.wasm"/.test(html), path).toBe(path === '/editor');
   }
-  const editor = await (await request.get('/editor')).text();
-  expect(editor).toMatch(/<link[^>]+rel="preload"[^>]+href="\/pkg\/gemflash\.[A-Za-z0-9_-]{22}\.wasm"/);
-  // The editor's own chunk, so it arrives beside the main module rather than after it.
-  expect(editor).toMatch(/<link[^>]+href="\/pkg\/split_[^"]+\.wasm"/);
+});
+
+test('on the editor the chunk downloads beside the main module, not after it', async ({ guarded: page, js }) => {
+  test.skip(!js, 'the loader is a script');
+  const started: Record<string, number> = {};
+  const finished: Record<string, number> = {};
+  page.on('request', (req) => {
+    const p = new URL(req.url()).pathname;
+    if (p.endsWith('.wasm')) started[p.startsWith('/pkg/split_') ? 'chunk' : 'main'] = Date.now();
+  });
+  page.on('requestfinished', (req) => {
+    const p = new URL(req.url()).pathname;
+    if (p.endsWith('.wasm')) finished[p.startsWith('/pkg/split_') ? 'chunk' : 'main'] = Date.now();
+  });
+  await open(page, js, '/editor');
+  await expect(page.getByTestId('editor')).toBeVisible();
+  expect(started.chunk, 'the chunk was not fetched').toBeDefined();
+  expect(started.main, 'the main module was not fetched').toBeDefined();
+  // Asked for before the main module had arrived (after it, it would wait for the module to
+  // compile and the route to ask).
+  expect(started.chunk).toBeLessThanOrEqual(finished.main);
 });
 
 test('built files carry their hash in the name and are cached for a year', async ({ guarded: page, js, request }) => {
