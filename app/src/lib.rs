@@ -36,7 +36,7 @@ use crate::pages::{EditorRoute, GalleryPage, HomePage, ImageDetailPage, NotFound
 /// The HTML document around the app: rendered on the server only.
 #[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    use leptos_meta::{HashedStylesheet, MetaTags};
+    use leptos_meta::MetaTags;
 
     view! {
         <!DOCTYPE html>
@@ -47,7 +47,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark" />
                 <AutoReload options=options.clone() />
                 // The built stylesheet, by its hashed name in a release build.
-                <HashedStylesheet options=options.clone() id="leptos" />
+                <page_scripts::PageStylesheet options=options.clone() />
                 // What makes the page live, and when it loads (see `page_scripts`).
                 <page_scripts::PageScripts options />
                 <MetaTags />

@@ -4,7 +4,8 @@
 //! The release build (`cargo leptos build` with `hash-files = true`) names every file of
 //! `/pkg` `name.<hash>.ext`, the hash being of the file's content, and lists the hashes in
 //! `hash.txt` beside the server binary. [`BuiltFiles`] reads that list once (the server
-//! provides it to every page as context); without it the names are plain.
+//! provides it to every page as context, and [`PageStylesheet`] and [`PageScripts`] link by
+//! it); without it the names are plain.
 //!
 //! **When the code loads.** Every page is whole as the server sends it (the editor's page
 //! says what it needs until it is live), so no page carries a preload of the WASM in its
@@ -38,13 +39,15 @@ impl BuiltFiles {
         Some(exe.parent()?.join(options.hash_file.as_ref()))
     }
 
-    /// What `options` says of the files: hashed names when `options.hash_files` is on and the
-    /// hash file lists a hash for each of the stylesheet, the script and the WASM; plain
-    /// names otherwise (which is also what Leptos's own tags then use, so a page and the
-    /// files it names never disagree).
+    /// The files as the build left them: hashed names when the hash file (beside the binary,
+    /// or where `options.hash_file` points) lists a hash for each of the stylesheet, the
+    /// script and the WASM; plain names otherwise. Read once, when the server starts; the
+    /// server needs no setting to find its own files. `LEPTOS_HASH_FILES=false` (what
+    /// `cargo leptos watch` passes when it does not hash, as the `dev` task asks) leaves a
+    /// hash file from an earlier build unread.
     pub fn of(options: &LeptosOptions) -> Self {
-        let hashes = options
-            .hash_files
+        let unhashed = std::env::var("LEPTOS_HASH_FILES").is_ok_and(|v| v == "false");
+        let hashes = (!unhashed)
             .then(|| Self::hash_file(options))
             .flatten()
             .and_then(|path| std::fs::read_to_string(path).ok());
@@ -131,6 +134,13 @@ fn is_hash(text: &str) -> bool {
         && text
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The app's stylesheet, by its built name.
+#[component]
+pub fn PageStylesheet(options: LeptosOptions) -> impl IntoView {
+    let files = use_context::<BuiltFiles>().unwrap_or_else(|| BuiltFiles::of(&options));
+    view! { <link id="leptos" rel="stylesheet" href=files.stylesheet /> }
 }
 
 /// The script in a page's head: it imports the module and hydrates once the page has painted

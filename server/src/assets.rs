@@ -1,5 +1,4 @@
-//! The site's built files under `/pkg`: whether their names carry their content's hash, and
-//! what the stylesheet is called.
+//! How long browsers may keep the site's built files under `/pkg`.
 //!
 //! The release build (`cargo leptos build` with `hash-files = true`) renames every file of
 //! `/pkg` to `name.<hash>.ext`, the hash being of the file's content, and writes the hashes to
@@ -10,39 +9,15 @@
 //! by [`app::page_scripts::BuiltFiles`], which pages link them by.
 
 use app::page_scripts::BuiltFiles;
-use leptos::config::LeptosOptions;
 
-/// What the server knows of the built files.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Assets {
-    pub files: BuiltFiles,
-}
-
-impl Assets {
-    /// Reads the build's hash file (once, when the router is made).
-    pub fn of(options: &LeptosOptions) -> Self {
-        Self {
-            files: BuiltFiles::of(options),
-        }
-    }
-
-    /// `Cache-Control` for the files under `/pkg`. With access control on, a year in the
-    /// browser's own cache only (`private`): a shared cache must not hand the app to someone
-    /// who has not signed in.
-    pub fn cache_control(&self, access_control: bool) -> &'static str {
-        match (self.files.hashed, access_control) {
-            (true, false) => "public, max-age=31536000, immutable",
-            (true, true) => "private, max-age=31536000, immutable",
-            (false, _) => "no-cache",
-        }
-    }
-}
-
-/// Turns hashed names on when the build left its hash file beside the running binary, so the
-/// server needs no setting to find its own files.
-pub fn detect_hashed_names(options: &mut LeptosOptions) {
-    if !options.hash_files {
-        options.hash_files = BuiltFiles::hash_file(options).is_some_and(|p| p.is_file());
+/// `Cache-Control` for the built WASM and stylesheet under `/pkg`. With access control on, a
+/// year in the browser's own cache only (`private`): a shared cache must not hand the app to
+/// someone who has not signed in.
+pub fn pkg_cache_control(files: &BuiltFiles, access_control: bool) -> &'static str {
+    match (files.hashed, access_control) {
+        (true, false) => "public, max-age=31536000, immutable",
+        (true, true) => "private, max-age=31536000, immutable",
+        (false, _) => "no-cache",
     }
 }
 
@@ -50,24 +25,24 @@ pub fn detect_hashed_names(options: &mut LeptosOptions) {
 mod tests {
     use super::*;
 
-    fn assets(hashes: Option<&str>) -> Assets {
-        let options = LeptosOptions::builder().output_name("gemflash").build();
-        Assets {
-            files: BuiltFiles::from_hashes(&options, hashes),
-        }
+    fn files(hashes: Option<&str>) -> BuiltFiles {
+        let options = leptos::config::LeptosOptions::builder()
+            .output_name("gemflash")
+            .build();
+        BuiltFiles::from_hashes(&options, hashes)
     }
 
     #[test]
     fn hashed_names_are_kept_a_year_and_privately_behind_access_control() {
-        let hashed = assets(Some(
+        let hashed = files(Some(
             "js: AAAAAAAAAAAAAAAAAAAAAA\nwasm: BBBBBBBBBBBBBBBBBBBBBB\ncss: Zx-_9aZx-_9aZx-_9aZx-_\n",
         ));
         assert_eq!(
-            hashed.cache_control(false),
+            pkg_cache_control(&hashed, false),
             "public, max-age=31536000, immutable"
         );
         assert_eq!(
-            hashed.cache_control(true),
+            pkg_cache_control(&hashed, true),
             "private, max-age=31536000, immutable"
         );
     }
@@ -75,8 +50,8 @@ mod tests {
     #[test]
     fn plain_names_are_revalidated() {
         for hashes in [None, Some("css: Zx-_9aZx-_9aZx-_9aZx-_\n")] {
-            assert_eq!(assets(hashes).cache_control(false), "no-cache");
-            assert_eq!(assets(hashes).cache_control(true), "no-cache");
+            assert_eq!(pkg_cache_control(&files(hashes), false), "no-cache");
+            assert_eq!(pkg_cache_control(&files(hashes), true), "no-cache");
         }
     }
 }

@@ -46,7 +46,7 @@ pub fn router(state: AppState) -> Router {
         trusted_proxies: Arc::new(config.abuse.trusted_proxies.clone()),
         header: config.abuse.forwarded_header,
     };
-    let assets = assets::Assets::of(&state.leptos_options);
+    let files = app::page_scripts::BuiltFiles::of(&state.leptos_options);
     let access_control = !matches!(config.access.mode, config::AccessMode::None);
     let access = access::Access::new(
         config.access.mode.clone(),
@@ -54,16 +54,16 @@ pub fn router(state: AppState) -> Router {
         identify.clone(),
         config.access.login,
     )
-    .with_stylesheet(assets.files.stylesheet.clone());
+    .with_stylesheet(files.stylesheet.clone());
     let routes = route_list();
     let info = state.server_info.clone();
     let studio = state.studio.clone();
-    let files = assets.files.clone();
+    let page_files = files.clone();
     let context = move || {
         app::security::provide_request_nonce();
         provide_context((*info).clone());
         provide_context(studio.clone());
-        provide_context(files.clone());
+        provide_context(page_files.clone());
     };
     let options = state.leptos_options.clone();
 
@@ -112,7 +112,7 @@ pub fn router(state: AppState) -> Router {
         security: security::SecurityConfig {
             origin: config.server.public_origin.origin().ascii_serialization(),
             https: config.server.https(),
-            pkg_cache_control: assets.cache_control(access_control),
+            pkg_cache_control: assets::pkg_cache_control(&files, access_control),
         },
         // A whole request may take as long as its upload and the upstream call, and a minute
         // more.

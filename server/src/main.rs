@@ -43,7 +43,6 @@ async fn run(mut config: Config) -> anyhow::Result<()> {
         .context("cannot read the Leptos site settings (LEPTOS_* variables)")?
         .leptos_options;
     leptos_options.site_addr = config.server.addr;
-    server::assets::detect_hashed_names(&mut leptos_options);
 
     prepare_data_dir(&config.server.data_dir)?;
     // Kept alive until the server stops; dropping it stops the simulator.

@@ -65,7 +65,7 @@ pub struct SecurityConfig {
     /// `scheme://host[:port]` browsers use, as an `Origin` header spells it.
     pub origin: String,
     pub https: bool,
-    /// `Cache-Control` of the built files under `/pkg` ([`crate::assets::Assets`]).
+    /// `Cache-Control` of the built files under `/pkg` ([`crate::assets::pkg_cache_control`]).
     pub pkg_cache_control: &'static str,
 }
 
