@@ -15,6 +15,7 @@
 //! model uses it as a strong hint; the compositing step makes it a guarantee.
 
 use std::{
+    borrow::Cow,
     collections::BTreeMap,
     sync::{
         Arc,
@@ -660,7 +661,7 @@ impl Studio {
                 // this size can need; what is stored is the model's file with nothing but the
                 // picture in it.
                 let decoded = decode_answer(&image.bytes, &limits)?;
-                let new = finish_as_sent(new, &image.bytes, &decoded);
+                let new = finish_as_sent(new, Vec::from(image.bytes), &decoded);
                 Ok(store.put(new)?)
             })
             .await?;
@@ -1342,11 +1343,18 @@ pub fn finish(mut new: NewImage, pixels: &DynamicImage) -> NewImage {
 /// metadata left behind (see [`input::without_metadata`]), or, when its container does not
 /// allow that, its pixels re-encoded as by [`finish`]. `decoded` is the answer decoded whole,
 /// which is what shows that the file is an image of that size.
-pub fn finish_as_sent(mut new: NewImage, bytes: &[u8], decoded: &SourceImage) -> NewImage {
-    let Some(kept) = input::without_metadata(bytes, decoded.format) else {
-        return finish(new, &decoded.pixels);
+pub fn finish_as_sent(mut new: NewImage, mut bytes: Vec<u8>, decoded: &SourceImage) -> NewImage {
+    new.bytes = match input::without_metadata(&bytes, decoded.format) {
+        None => return finish(new, &decoded.pixels),
+        Some(Cow::Owned(kept)) => kept,
+        // A prefix of the answer: kept in the answer's own buffer (its `Bytes` is the only
+        // handle left by now, so `Vec::from` takes that buffer over).
+        Some(Cow::Borrowed(kept)) => {
+            let end = kept.len();
+            bytes.truncate(end);
+            bytes
+        }
     };
-    new.bytes = kept;
     new.mime = decoded.format.mime();
     new.thumbnail_webp = thumbs::thumbnail(&decoded.pixels);
     new.width = decoded.width();

@@ -9,9 +9,10 @@
 //!
 //! The last two are made when first asked for and kept: most images are never seen on a dense
 //! screen or on their own page, and encoding them costs more CPU than the rest of storing a
-//! generation. Quality 75 (80 for the view copy) keeps a photo's thumbnail near 10-15 KB, the
-//! 2× near 30 KB; libwebp's method 2 is within a few percent of its best size at a third of its
-//! time (measured: docs/BENCHMARKS.md).
+//! generation. Quality 75 (80 for the view copy) keeps a photo's thumbnail near 5-15 KB, the
+//! 2× near 30 KB. libwebp's method 2 is within a few percent of its best size at a third of its
+//! time; the thumbnail, made while a generation is answered, uses method 1, which takes about
+//! half of method 2's time for files about 13 % larger (measured: docs/BENCHMARKS.md).
 
 use image::DynamicImage;
 pub use protocol::{THUMBNAIL_SIDE, VIEW_SIDE};
@@ -23,15 +24,25 @@ use crate::{
     store::FileKind,
 };
 
-/// libwebp's effort (0 fastest, 6 smallest).
-const METHOD: i32 = 2;
+/// How a copy is encoded.
+struct Spec {
+    /// Its longer side at most.
+    side: u32,
+    quality: f32,
+    /// libwebp's effort (0 fastest, 6 smallest).
+    method: i32,
+}
 
-/// The longer side and quality of a copy.
-fn spec(file: FileKind) -> (u32, f32) {
-    match file {
-        FileKind::Thumbnail2x => (THUMBNAIL_SIDE * 2, 75.0),
-        FileKind::View => (VIEW_SIDE, 80.0),
-        FileKind::Thumbnail | FileKind::Image => (THUMBNAIL_SIDE, 75.0),
+fn spec(file: FileKind) -> Spec {
+    let (side, quality, method) = match file {
+        FileKind::Thumbnail2x => (THUMBNAIL_SIDE * 2, 75.0, 2),
+        FileKind::View => (VIEW_SIDE, 80.0, 2),
+        FileKind::Thumbnail | FileKind::Image => (THUMBNAIL_SIDE, 75.0, 1),
+    };
+    Spec {
+        side,
+        quality,
+        method,
     }
 }
 
@@ -43,8 +54,7 @@ pub fn thumbnail(pixels: &DynamicImage) -> Vec<u8> {
 /// A copy made from a stored image's file, decoded under `limits` (reduced while it decodes
 /// when it can be), for [`FileKind::Thumbnail2x`] or [`FileKind::View`].
 pub fn derive(bytes: &[u8], limits: &InputLimits, file: FileKind) -> Result<Vec<u8>, InputError> {
-    let (side, _) = spec(file);
-    let pixels = input::decode_within(bytes, limits, side)?;
+    let pixels = input::decode_within(bytes, limits, spec(file).side)?;
     Ok(scaled_webp(&pixels, file))
 }
 
@@ -57,8 +67,8 @@ pub fn derive_memory(width: u32, height: u32, file_bytes: u64) -> u64 {
 }
 
 fn scaled_webp(pixels: &DynamicImage, file: FileKind) -> Vec<u8> {
-    let (side, quality) = spec(file);
-    let (w, h) = resize::fit_within(pixels.width(), pixels.height(), side);
+    let spec = spec(file);
+    let (w, h) = resize::fit_within(pixels.width(), pixels.height(), spec.side);
     // libwebp takes 8-bit RGB or RGBA; anything else is converted (decoded images are 8-bit
     // already, so this copy is rare).
     let converted;
@@ -83,20 +93,20 @@ fn scaled_webp(pixels: &DynamicImage, file: FileKind) -> Vec<u8> {
         });
         &small
     };
-    webp(pixels, quality)
+    webp(pixels, &spec)
 }
 
 /// Lossy WebP of 8-bit RGB or RGBA pixels.
-fn webp(pixels: &DynamicImage, quality: f32) -> Vec<u8> {
+fn webp(pixels: &DynamicImage, spec: &Spec) -> Vec<u8> {
     let (w, h) = (pixels.width(), pixels.height());
     let encoder = match pixels {
         DynamicImage::ImageRgba8(p) => webp::Encoder::from_rgba(p.as_raw(), w, h),
         DynamicImage::ImageRgb8(p) => webp::Encoder::from_rgb(p.as_raw(), w, h),
-        other => return webp(&DynamicImage::ImageRgb8(other.to_rgb8()), quality),
+        other => return webp(&DynamicImage::ImageRgb8(other.to_rgb8()), spec),
     };
     let encoded = webp::WebPConfig::new().ok().and_then(|mut config| {
-        config.quality = quality;
-        config.method = METHOD;
+        config.quality = spec.quality;
+        config.method = spec.method;
         encoder.encode_advanced(&config).ok()
     });
     match encoded {

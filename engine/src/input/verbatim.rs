@@ -18,13 +18,17 @@
 //! an image with EXIF (its orientation was applied to the decoded pixels, so the stored file
 //! must carry the turned pixels instead), or a container this walk does not follow to its end.
 
+use std::borrow::Cow;
+
 use gemini::sniff::ImageFormat;
 
 /// The image's bytes with only what draws the picture, or `None` when it must be re-encoded.
-pub fn without_metadata(bytes: &[u8], format: ImageFormat) -> Option<Vec<u8>> {
+/// A PNG that has nothing to leave behind but what follows `IEND` comes back borrowed, as a
+/// prefix of `bytes` (no copy of a file of megabytes).
+pub fn without_metadata(bytes: &[u8], format: ImageFormat) -> Option<Cow<'_, [u8]>> {
     match format {
         ImageFormat::Png => png(bytes),
-        ImageFormat::Jpeg => jpeg(bytes),
+        ImageFormat::Jpeg => jpeg(bytes).map(Cow::Owned),
         _ => None,
     }
 }
@@ -40,10 +44,10 @@ const PNG_KEPT: &[&[u8; 4]] = &[
 /// PNG chunks that send the image back to be re-encoded: orientation, animation.
 const PNG_REFUSED: &[&[u8; 4]] = &[b"eXIf", b"acTL", b"fcTL", b"fdAT"];
 
-fn png(bytes: &[u8]) -> Option<Vec<u8>> {
+fn png(bytes: &[u8]) -> Option<Cow<'_, [u8]>> {
     let mut rest = bytes.strip_prefix(PNG_SIGNATURE)?;
-    let mut out = Vec::with_capacity(bytes.len());
-    out.extend_from_slice(PNG_SIGNATURE);
+    // Copied only from the first chunk left behind: until then, what is kept is a prefix.
+    let mut out: Option<Vec<u8>> = None;
     loop {
         let length = u32::from_be_bytes(rest.get(..4)?.try_into().ok()?) as usize;
         let kind: &[u8; 4] = rest.get(4..8)?.try_into().ok()?;
@@ -53,12 +57,16 @@ fn png(bytes: &[u8]) -> Option<Vec<u8>> {
         if PNG_REFUSED.contains(&kind) {
             return None;
         }
-        if PNG_KEPT.contains(&kind) {
-            out.extend_from_slice(chunk);
+        let kept_so_far = bytes.len() - rest.len();
+        match (&mut out, PNG_KEPT.contains(&kind)) {
+            (Some(out), true) => out.extend_from_slice(chunk),
+            (None, false) => out = Some(bytes[..kept_so_far].to_vec()),
+            (Some(_), false) | (None, true) => {}
         }
         rest = &rest[whole..];
         if kind == b"IEND" {
-            return Some(out);
+            let end = bytes.len() - rest.len();
+            return Some(out.map_or(Cow::Borrowed(&bytes[..end]), Cow::Owned));
         }
     }
 }
@@ -217,6 +225,20 @@ mod tests {
         assert!(contains(&kept, b"caBXc2pa manifest"));
         assert!(contains(&kept, b"gAMA"));
         assert!(kept.ends_with(b"IEND\xae\x42\x60\x82"));
+    }
+
+    #[test]
+    fn a_png_with_nothing_to_leave_behind_is_not_copied_and_loses_only_its_trailer() {
+        let clean = png_with(&[png_chunk(b"gAMA", &45455u32.to_be_bytes())], b"");
+        assert!(matches!(
+            without_metadata(&clean, ImageFormat::Png),
+            Some(Cow::Borrowed(kept)) if kept == clean.as_slice()
+        ));
+        let trailed = png_with(&[], b"<script>polyglot</script>");
+        let kept = without_metadata(&trailed, ImageFormat::Png).unwrap();
+        assert!(matches!(kept, Cow::Borrowed(_)));
+        assert!(kept.ends_with(b"IEND\xae\x42\x60\x82"));
+        assert_eq!(pixels(&kept), pixels(&trailed));
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! The trait is blocking (SQLite and the file system are); async code holds a [`StoreHandle`],
 //! whose one method [`StoreHandle::run`] runs a call on the blocking pool.
 
+mod durable;
 mod handle;
 pub mod query;
 mod sqlite;

@@ -15,7 +15,6 @@
 use std::{
     collections::HashSet,
     fs::{self, File},
-    io::Write,
     path::{Path, PathBuf},
     sync::{
         Mutex, MutexGuard,
@@ -31,7 +30,7 @@ use sha2::{Digest, Sha256};
 use super::{
     Ancestor, Cursor, Descendant, FileKind, ImageExtras, ImageKind, ImageRecord, ImageStore,
     Lineage, ListPage, ListQuery, NewImage, RepairReport, Retention, Spend, SpendLimits,
-    StorageUsage, StoreError, extension,
+    StorageUsage, StoreError, durable, extension,
     query::{Position, fts_query},
 };
 use crate::clock::now_ms;
@@ -246,9 +245,7 @@ impl Store {
             .join("tmp")
             .join(uuid::Uuid::new_v4().simple().to_string());
         let written = (|| {
-            let mut file = File::create(&tmp)?;
-            file.write_all(bytes)?;
-            file.sync_all()?;
+            durable::write_synced(&tmp, bytes)?;
             fs::rename(&tmp, path)?;
             File::open(dir)?.sync_all()
         })();
