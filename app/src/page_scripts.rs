@@ -3,9 +3,10 @@
 //!
 //! The release build (`cargo leptos build` with `hash-files = true`) names every file of
 //! `/pkg` `name.<hash>.ext`, the hash being of the file's content, and lists the hashes in
-//! `hash.txt` beside the server binary. [`BuiltFiles`] reads that list once (the server
-//! provides it to every page as context, and [`PageStylesheet`] and [`PageScripts`] link by
-//! it); without it the names are plain.
+//! `hash.txt` beside the server binary. [`BuiltFiles`] reads that list once, and [`PageHead`]
+//! makes the page's loader scripts from it once; the server provides the `PageHead` to every
+//! page as context, and [`PageStylesheet`] and [`PageScripts`] link by it. Without the list the
+//! names are plain.
 //!
 //! **When the code loads.** Every page is whole as the server sends it (the editor's page
 //! says what it needs until it is live), so no page carries a preload of the WASM in its
@@ -13,6 +14,8 @@
 //! the stylesheet and the images a page shows have the connection to themselves, and on a
 //! slow phone the WASM does not push the gallery's thumbnails back. On the editor that script
 //! first asks for the editor's chunk, which then downloads beside the main module.
+
+use std::sync::Arc;
 
 use leptos::config::LeptosOptions;
 use leptos::prelude::*;
@@ -136,11 +139,36 @@ fn is_hash(text: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// What a page's head links, made once when the server starts and shared by every render.
+#[derive(Debug)]
+pub struct PageHead {
+    pub files: BuiltFiles,
+    /// The loader of every page but the editor's ([`idle_loader`]).
+    loader: String,
+    /// The editor's, which first asks for the editor's chunks.
+    editor_loader: String,
+}
+
+impl PageHead {
+    pub fn new(files: BuiltFiles) -> Arc<Self> {
+        Arc::new(Self {
+            loader: idle_loader(&files, &[]),
+            editor_loader: idle_loader(&files, &files.editor_chunks),
+            files,
+        })
+    }
+
+    /// The one the server provided, or (outside a server) one read now.
+    fn current(options: &LeptosOptions) -> Arc<Self> {
+        use_context::<Arc<Self>>().unwrap_or_else(|| Self::new(BuiltFiles::of(options)))
+    }
+}
+
 /// The app's stylesheet, by its built name.
 #[component]
 pub fn PageStylesheet(options: LeptosOptions) -> impl IntoView {
-    let files = use_context::<BuiltFiles>().unwrap_or_else(|| BuiltFiles::of(&options));
-    view! { <link id="leptos" rel="stylesheet" href=files.stylesheet /> }
+    let head = PageHead::current(&options);
+    view! { <link id="leptos" rel="stylesheet" href=head.files.stylesheet.clone() /> }
 }
 
 /// The script in a page's head: it imports the module and hydrates once the page has painted
@@ -148,16 +176,17 @@ pub fn PageStylesheet(options: LeptosOptions) -> impl IntoView {
 /// downloads beside the main module instead of after it.
 #[component]
 pub fn PageScripts(options: LeptosOptions) -> impl IntoView {
-    let path = use_context::<http::request::Parts>().map(|parts| parts.uri.path().to_owned());
-    let files = use_context::<BuiltFiles>().unwrap_or_else(|| BuiltFiles::of(&options));
-    let chunks: &[String] = if path.as_deref() == Some("/editor") {
-        &files.editor_chunks
+    let editor =
+        use_context::<http::request::Parts>().is_some_and(|parts| parts.uri.path() == "/editor");
+    let head = PageHead::current(&options);
+    let loader = if editor {
+        head.editor_loader.clone()
     } else {
-        &[]
+        head.loader.clone()
     };
     view! {
         <script type="module" nonce=leptos::nonce::use_nonce()>
-            {idle_loader(&files, chunks)}
+            {loader}
         </script>
     }
 }

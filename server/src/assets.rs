@@ -1,4 +1,6 @@
-//! How long browsers may keep the site's built files under `/pkg`.
+//! How long browsers may keep the site's static files: the built files under `/pkg` and the
+//! icon. Every rule is here; the security headers' middleware asks
+//! [`static_cache_control`] for each response that set no `Cache-Control` of its own.
 //!
 //! The release build (`cargo leptos build` with `hash-files = true`) renames every file of
 //! `/pkg` to `name.<hash>.ext`, the hash being of the file's content, and writes the hashes to
@@ -18,6 +20,23 @@ pub fn pkg_cache_control(files: &BuiltFiles, access_control: bool) -> &'static s
         (true, false) => "public, max-age=31536000, immutable",
         (true, true) => "private, max-age=31536000, immutable",
         (false, _) => "no-cache",
+    }
+}
+
+/// How a static file may be cached: the built WASM and stylesheet by `pkg` (what
+/// [`pkg_cache_control`] gave at start-up), scripts and the icon revalidated on every use;
+/// `None` for anything that is not a static file.
+///
+/// Scripts are revalidated even with hashed names: the build's two scripts name each other
+/// (the module imports the split loader, which imports the module), and cargo-leptos hashes
+/// them before it writes those names in, so a script's name can stay the same while what it
+/// imports is renamed. Kept for a year, a script from an earlier build would then import a
+/// file that is gone. They are 11 KB; the 600 KB of WASM is what the year of caching is for.
+pub fn static_cache_control(path: &str, pkg: &'static str) -> Option<&'static str> {
+    match path.strip_prefix("/pkg/") {
+        Some(file) if file.ends_with(".js") => Some("no-cache"),
+        Some(_) => Some(pkg),
+        None => (path == "/favicon.svg").then_some("no-cache"),
     }
 }
 

@@ -46,7 +46,9 @@ pub fn router(state: AppState) -> Router {
         trusted_proxies: Arc::new(config.abuse.trusted_proxies.clone()),
         header: config.abuse.forwarded_header,
     };
-    let files = app::page_scripts::BuiltFiles::of(&state.leptos_options);
+    let head =
+        app::page_scripts::PageHead::new(app::page_scripts::BuiltFiles::of(&state.leptos_options));
+    let files = &head.files;
     let access_control = !matches!(config.access.mode, config::AccessMode::None);
     let access = access::Access::new(
         config.access.mode.clone(),
@@ -58,12 +60,12 @@ pub fn router(state: AppState) -> Router {
     let routes = route_list();
     let info = state.server_info.clone();
     let studio = state.studio.clone();
-    let page_files = files.clone();
+    let page_head = head.clone();
     let context = move || {
         app::security::provide_request_nonce();
         provide_context((*info).clone());
         provide_context(studio.clone());
-        provide_context(page_files.clone());
+        provide_context(page_head.clone());
     };
     let options = state.leptos_options.clone();
 
@@ -112,7 +114,7 @@ pub fn router(state: AppState) -> Router {
         security: security::SecurityConfig {
             origin: config.server.public_origin.origin().ascii_serialization(),
             https: config.server.https(),
-            pkg_cache_control: assets::pkg_cache_control(&files, access_control),
+            pkg_cache_control: assets::pkg_cache_control(files, access_control),
         },
         // A whole request may take as long as its upload and the upstream call, and a minute
         // more.

@@ -65,7 +65,9 @@ pub struct SecurityConfig {
     /// `scheme://host[:port]` browsers use, as an `Origin` header spells it.
     pub origin: String,
     pub https: bool,
-    /// `Cache-Control` of the built files under `/pkg` ([`crate::assets::pkg_cache_control`]).
+    /// `Cache-Control` of the built WASM and stylesheet under `/pkg`
+    /// ([`crate::assets::pkg_cache_control`]; scripts are revalidated whatever it says, see
+    /// [`crate::assets::static_cache_control`]).
     pub pkg_cache_control: &'static str,
 }
 
@@ -115,7 +117,8 @@ pub async fn headers(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let static_asset = static_asset_cache(req.uri().path(), &config);
+    let static_asset =
+        crate::assets::static_cache_control(req.uri().path(), config.pkg_cache_control);
     let nonce = leptos::nonce::Nonce::new().to_string();
     req.extensions_mut().insert(CspNonce(nonce.clone()));
     let mut res = next.run(req).await;
@@ -177,23 +180,6 @@ pub async fn headers(
         }
     }
     res
-}
-
-/// How a static file may be cached: the built WASM and stylesheet as their names allow (a
-/// year when the name carries the content's hash), scripts and the icon revalidated on every
-/// use; `None` for anything else.
-///
-/// Scripts are revalidated even with hashed names: the build's two scripts name each other
-/// (the module imports the split loader, which imports the module), and cargo-leptos hashes
-/// them before it writes those names in, so a script's name can stay the same while what it
-/// imports is renamed. Kept for a year, a script from an earlier build would then import a
-/// file that is gone. They are 11 KB; the 600 KB of WASM is what the year of caching is for.
-fn static_asset_cache(path: &str, config: &SecurityConfig) -> Option<&'static str> {
-    match path.strip_prefix("/pkg/") {
-        Some(file) if file.ends_with(".js") => Some("no-cache"),
-        Some(_) => Some(config.pkg_cache_control),
-        None => (path == "/favicon.svg").then_some("no-cache"),
-    }
 }
 
 /// Refuses state-changing requests that do not come from the public origin.

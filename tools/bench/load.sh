@@ -71,8 +71,9 @@ LUA
 # Spreading the connections' first calls: connection k of n waits k/n of `spread` ms before
 # its first call (wrk asks `delay` before every call; a thread's first calls are its
 # connections' first). `spread`, `connections` and `threads` are set in front of this.
+# `index` is the thread's own global, set by `setup` (which runs in wrk's main state); a
+# local of the same name would hide it.
 cat >"$work/spread.lua" <<'LUA'
-local index = 0
 local threads_seen = 0
 setup = function(thread)
   thread:set("index", threads_seen)
@@ -82,7 +83,7 @@ local firsts = 0
 delay = function()
   if spread == 0 or firsts >= connections / threads then return 0 end
   firsts = firsts + 1
-  return ((firsts - 1) * threads + index) * spread / connections
+  return ((firsts - 1) * threads + (index or 0)) * spread / connections
 end
 LUA
 # Generations: a 1024x1024 image from $model, every request with words of its own.

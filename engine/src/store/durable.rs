@@ -17,6 +17,12 @@ use std::{
 /// Files at least this large are written directly, where the file system allows it.
 const DIRECT_FROM: usize = 256 * 1024;
 
+/// A direct write goes through an aligned buffer of at most this much (a whole number of
+/// blocks, so every write starts at an aligned offset): what it holds beyond the file's own
+/// bytes is bounded by this, not by the file (a job's memory reservation has 4 MiB of slack
+/// for such buffers).
+const STAGING: usize = 1024 * 1024;
+
 /// How a file was written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Written {
@@ -53,29 +59,36 @@ mod direct {
         path::Path,
     };
 
+    use super::STAGING;
+
     /// What `O_DIRECT` asks of the buffer's address, the offset and the length: the disk's
     /// logical block size, 512 bytes or 4 KiB; 4 KiB serves both.
     const ALIGN: usize = 4096;
 
-    /// Writes `bytes` padded to a whole number of blocks from an aligned copy, then cuts the
-    /// file to its length and syncs it (the length is metadata, which the sync writes too).
+    /// Writes `bytes` piece by piece through an aligned buffer, the last piece padded to a
+    /// whole block, then cuts the file to its length and syncs it (the length is metadata,
+    /// which the sync writes too).
     pub(super) fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
-        let padded = bytes.len().next_multiple_of(ALIGN);
-        let mut staging: Vec<u8> = Vec::with_capacity(padded + ALIGN);
+        let room = STAGING.min(bytes.len().next_multiple_of(ALIGN));
+        // Never grown past its capacity, so it never moves and stays aligned.
+        let mut staging: Vec<u8> = Vec::with_capacity(room + ALIGN);
         let start = staging.as_ptr().align_offset(ALIGN);
         if start >= ALIGN {
             return Err(io::Error::from_raw_os_error(libc::EINVAL));
         }
-        staging.resize(start, 0);
-        staging.extend_from_slice(bytes);
-        staging.resize(start + padded, 0);
         let mut file = OpenOptions::new()
             .write(true)
             .create(true)
             .truncate(true)
             .custom_flags(libc::O_DIRECT)
             .open(path)?;
-        file.write_all(&staging[start..])?;
+        for piece in bytes.chunks(STAGING) {
+            staging.clear();
+            staging.resize(start, 0);
+            staging.extend_from_slice(piece);
+            staging.resize(start + piece.len().next_multiple_of(ALIGN), 0);
+            file.write_all(&staging[start..])?;
+        }
         file.set_len(bytes.len() as u64)?;
         file.sync_all()
     }
@@ -104,6 +117,10 @@ mod tests {
             DIRECT_FROM - 1,
             DIRECT_FROM,
             DIRECT_FROM + 1,
+            STAGING - 1,
+            STAGING,
+            STAGING + 1,
+            3 * STAGING,
             3 * 1024 * 1024 + 7,
         ];
         for size in sizes {
