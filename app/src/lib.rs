@@ -1,9 +1,10 @@
 //! The GemFlash user interface and its server functions.
 //!
 //! One crate for both sides: with the `ssr` feature it renders pages on the server and runs the
-//! server functions; with `hydrate` it is compiled to WASM and takes over the server-rendered
-//! page in the browser. Server-only code sits behind `#[cfg(feature = "ssr")]`, so nothing of it
-//! reaches the browser bundle.
+//! server functions; with `hydrate` only its islands (`#[island]`: the editor, the start page's
+//! server check, the delete question) are compiled to WASM and made live in the browser.
+//! Server-only code sits behind `#[cfg(feature = "ssr")]`, so nothing of it reaches the
+//! browser bundle.
 
 // The editor's view is one deeply nested type (every element and attribute is a type
 // parameter); the WASM release build needs more than the default 128 levels to lay it out.
@@ -25,13 +26,13 @@ pub mod upload;
 use leptos::prelude::*;
 use leptos_meta::{Link, Meta, Title, provide_meta_context};
 use leptos_router::{
-    Lazy, SsrMode,
+    SsrMode,
     components::{Route, Router, Routes},
     path,
 };
 
 use crate::layout::{Footer, Header, ModeBanner};
-use crate::pages::{EditorRoute, GalleryPage, HomePage, ImageDetailPage, NotFoundPage};
+use crate::pages::{EditorPage, GalleryPage, HomePage, ImageDetailPage, NotFoundPage};
 
 /// The HTML document around the app: rendered on the server only.
 #[cfg(feature = "ssr")]
@@ -62,14 +63,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// The app: the shell every page shares (header, mode banner, footer) and the routes.
 ///
 /// Every route renders in `SsrMode::Async`: the server waits for the page's data and sends
-/// complete HTML, so each page is whole and usable with JavaScript off.
+/// complete HTML, so each page is whole and usable with JavaScript off. The app runs on the
+/// server only: links are ordinary navigations, and in the browser only the islands inside
+/// the pages (`#[island]`) come alive.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     server_info::provide_server_info();
-    mark_hydrated();
-    // Loaded on demand: see `EditorRoute`.
-    let editor = Lazy::<EditorRoute>::new();
 
     view! {
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg" />
@@ -87,7 +87,7 @@ pub fn App() -> impl IntoView {
                 <main class="main" id="main">
                     <Routes fallback=NotFoundPage>
                         <Route path=path!("") view=HomePage ssr=SsrMode::Async />
-                        <Route path=path!("/editor") view=editor ssr=SsrMode::Async />
+                        <Route path=path!("/editor") view=EditorPage ssr=SsrMode::Async />
                         <Route path=path!("/gallery") view=GalleryPage ssr=SsrMode::Async />
                         <Route path=path!("/gallery/:id") view=ImageDetailPage ssr=SsrMode::Async />
                     </Routes>
@@ -96,16 +96,4 @@ pub fn App() -> impl IntoView {
             </div>
         </Router>
     }
-}
-
-/// Marks the document once the WASM bundle has hydrated it, so that tests (and CSS) can tell a
-/// live page from a server-rendered one. Effects never run on the server.
-fn mark_hydrated() {
-    Effect::new(move |_| {
-        #[cfg(feature = "hydrate")]
-        if let Some(root) = document().document_element() {
-            // Failing to set a marker attribute is harmless: only tests read it.
-            let _ = root.set_attribute("data-hydrated", "true");
-        }
-    });
 }

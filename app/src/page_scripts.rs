@@ -12,8 +12,10 @@
 //! says what it needs until it is live), so no page carries a preload of the WASM in its
 //! head, and the script that imports it waits until the browser is idle after the first paint:
 //! the stylesheet and the images a page shows have the connection to themselves, and on a
-//! slow phone the WASM does not push the gallery's thumbnails back. On the editor that script
-//! first asks for the editor's chunk, which then downloads beside the main module.
+//! slow phone the WASM does not push the gallery's thumbnails back. Only the islands
+//! (`#[island]`) are code: a page without one (the gallery, an image's page) loads none, and
+//! on the editor the script first asks for the editor island's chunk, which then downloads
+//! beside the main module.
 
 use std::sync::Arc;
 
@@ -31,7 +33,7 @@ pub struct BuiltFiles {
     pub script: String,
     /// `/pkg/gemflash.<hash>.wasm`
     pub wasm: String,
-    /// The editor's WASM chunks in a split build (`split___editor_route_view_<id>.<hash>.wasm`).
+    /// The editor's WASM chunks in a split build (`split_editor_island_loader_<id>.<hash>.wasm`).
     pub editor_chunks: Vec<String>,
 }
 
@@ -69,8 +71,8 @@ impl BuiltFiles {
         files
     }
 
-    /// Takes the editor's chunks from the split manifest (`{"__editor_route_view_<id>":
-    /// ["split___editor_route_view_<id>.<hash>"]}`).
+    /// Takes the editor's chunks from the split manifest (`{"editor_island_loader_<id>":
+    /// ["split_editor_island_loader_<id>.<hash>"]}`).
     fn add_split(&mut self, options: &LeptosOptions, manifest: &str) {
         let Ok(routes) =
             serde_json::from_str::<std::collections::BTreeMap<String, Vec<String>>>(manifest)
@@ -80,7 +82,7 @@ impl BuiltFiles {
         let pkg = format!("/{}", options.site_pkg_dir);
         self.editor_chunks = routes
             .iter()
-            .filter(|(route, _)| route.starts_with("__editor_route_view_"))
+            .filter(|(name, _)| name.starts_with(EDITOR_CHUNK_KEY))
             .flat_map(|(_, chunks)| chunks)
             .filter(|chunk| {
                 chunk
@@ -191,18 +193,34 @@ pub fn PageScripts(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// Preloads `chunks`, imports the module and hydrates, once the browser is idle (at the
-/// latest 2 s after the page ran its scripts, so a page that is never idle still comes alive).
+/// The name the split build gives the editor island's code (`#[island(lazy)] fn EditorIsland`
+/// becomes the lazy function `editor_island_loader_<hash>` in the split manifest).
+const EDITOR_CHUNK_KEY: &str = "editor_island_loader_";
+
+/// The loader: once the browser is idle (at the latest 2 s after the page ran its scripts, so a
+/// page that is never idle still comes alive), and only if the page has islands, it preloads
+/// `chunks`, imports the module, sets up the runtime and makes each island live in document
+/// order (awaiting one whose code is a chunk). Then it marks the document `data-hydrated`; a
+/// page without islands is marked at once and loads no code at all. Only an export named as
+/// the island macro names them (`Name_<digits>`) is called: an element that names another
+/// export (`hydrate`, the module's initialiser) is refused.
 fn idle_loader(files: &BuiltFiles, chunks: &[String]) -> String {
     // The paths are the build's own names (letters, digits, `/._-`), quoted as JSON strings.
     let script = serde_json::to_string(&files.script).unwrap_or_default();
     let wasm = serde_json::to_string(&files.wasm).unwrap_or_default();
     let chunks = serde_json::to_string(chunks).unwrap_or_default();
     format!(
-        "const live=()=>{{for(const c of {chunks}){{const l=document.createElement(\"link\");\
+        "const done=()=>{{document.documentElement.dataset.hydrated=\"true\"}};\
+         const live=()=>{{const islands=[...document.querySelectorAll(\"leptos-island\")];\
+         if(!islands.length){{done();return}}\
+         for(const c of {chunks}){{const l=document.createElement(\"link\");\
          l.rel=\"preload\";l.as=\"fetch\";l.type=\"application/wasm\";l.crossOrigin=\"anonymous\";\
          l.href=c;document.head.append(l)}}\
-         import({script}).then(m=>m.default({{module_or_path:{wasm}}}).then(()=>m.hydrate()))}};\
+         import({script}).then(m=>m.default({{module_or_path:{wasm}}}).then(async()=>{{m.hydrate();\
+         for(const el of islands){{const n=el.dataset.component||\"\";\
+         const f=/^[A-Z][A-Za-z0-9]*_[0-9]+$/.test(n)?m[n]:undefined;\
+         if(typeof f===\"function\"){{await f(el)}}else{{console.error(\"no code for the island\",n)}}}}\
+         done()}}))}};\
          if(\"requestIdleCallback\" in window){{requestIdleCallback(live,{{timeout:2000}})}}else{{setTimeout(live,0)}}"
     )
 }
@@ -251,13 +269,13 @@ mod tests {
         let mut files = BuiltFiles::from_hashes(&options(), Some(HASHES));
         files.add_split(
             &options(),
-            r#"{"__editor_route_view_42":["split___editor_route_view_42.DDDDDDDDDDDDDDDDDDDDDD"],
-                "__other_view_7":["split___other_view_7.EEEEEEEEEEEEEEEEEEEEEE"],
-                "__editor_route_view_43":["../../etc/passwd\"><script>"]}"#,
+            r#"{"editor_island_loader_42":["split_editor_island_loader_42.DDDDDDDDDDDDDDDDDDDDDD"],
+                "other_island_loader_7":["split_other_island_loader_7.EEEEEEEEEEEEEEEEEEEEEE"],
+                "editor_island_loader_43":["../../etc/passwd\"><script>"]}"#,
         );
         assert_eq!(
             files.editor_chunks,
-            ["/pkg/split___editor_route_view_42.DDDDDDDDDDDDDDDDDDDDDD.wasm"]
+            ["/pkg/split_editor_island_loader_42.DDDDDDDDDDDDDDDDDDDDDD.wasm"]
         );
     }
 
@@ -270,7 +288,11 @@ mod tests {
         assert!(script.contains("m.hydrate()"));
         assert!(script.contains("requestIdleCallback(live,{timeout:2000})"));
         assert!(script.contains("for(const c of [])"));
-        let editor = idle_loader(&files, &["/pkg/split___editor_route_view_1.D.wasm".into()]);
-        assert!(editor.contains(r#"for(const c of ["/pkg/split___editor_route_view_1.D.wasm"])"#));
+        // Each island by the export its element names; a page without one loads nothing.
+        assert!(script.contains(r#"querySelectorAll("leptos-island")"#));
+        assert!(script.contains(r#"/^[A-Z][A-Za-z0-9]*_[0-9]+$/.test(n)?m[n]:undefined"#));
+        assert!(script.contains("if(!islands.length){done();return}"));
+        let editor = idle_loader(&files, &["/pkg/split_editor_island_loader_1.D.wasm".into()]);
+        assert!(editor.contains(r#"for(const c of ["/pkg/split_editor_island_loader_1.D.wasm"])"#));
     }
 }

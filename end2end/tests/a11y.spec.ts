@@ -3,19 +3,10 @@
 // delete question takes focus and Escape answers it; only the current page is marked current;
 // nothing overflows a 320-pixel screen.
 import AxeBuilder from '@axe-core/playwright';
-import type { APIRequestContext, Page } from '@playwright/test';
-import { test, expect, open } from './fixtures';
+import type { Page } from '@playwright/test';
+import { test, expect, generateSmall as generate, open } from './fixtures';
 import { encodePng } from './png';
 import { drag, stageReady } from './stage';
-
-async function generate(request: APIRequestContext, origin: string, prompt: string): Promise<string> {
-  const res = await request.post('/api/generate_image', {
-    headers: { Origin: origin },
-    data: { request: { prompt, model: 'gemini-3.1-flash-image', aspect_ratio: '1:1', image_size: '512' } },
-  });
-  expect(res.status(), await res.text()).toBe(200);
-  return (await res.json()).id;
-}
 
 async function expectNoViolations(page: Page) {
   const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();

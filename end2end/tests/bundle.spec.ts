@@ -1,8 +1,9 @@
-// The split build: the pages that do not edit hydrate with the main WASM module alone, the
-// editor's code arrives as a chunk of its own (on a direct load and on navigation), and every
-// built file is named by its content's hash and cached for a year.
+// Islands and the split build: only the islands are code. The gallery and an image's page load
+// no WASM at all, the start page (its server check) the main module alone, and the editor's
+// island arrives as a chunk of its own (on a direct load and on navigation); every built file
+// is named by its content's hash and cached for a year.
 import type { Page, Request } from '@playwright/test';
-import { test, expect, open } from './fixtures';
+import { test, expect, generateSmall, open } from './fixtures';
 
 /** Collects the WASM files the page fetches from /pkg. */
 function wasmFetches(page: Page): string[] {
@@ -16,22 +17,28 @@ function wasmFetches(page: Page): string[] {
 
 const MAIN_MODULE = /^\/pkg\/gemflash\.[A-Za-z0-9_-]{22}\.wasm$/;
 
-test('pages that do not edit hydrate without the editor\'s code', async ({ guarded: page, js }) => {
+test('pages load code only for their islands: none on the gallery and an image page', async ({ guarded: page, js, request, origin }) => {
   test.skip(!js, 'hydration needs JavaScript');
+  const id = await generateSmall(request, origin, 'a quiet harbour at noon');
   const wasm = wasmFetches(page);
-  for (const path of ['/', '/gallery']) {
+  // [path, islands on the page, WASM files fetched]
+  const pages: [string, number, number][] = [
+    ['/', 1, 1],
+    ['/gallery', 0, 0],
+    [`/gallery/${id}`, 0, 0],
+    [`/gallery/${id}?confirm=delete`, 1, 1],
+  ];
+  for (const [path, islands, files] of pages) {
     wasm.length = 0;
     await open(page, js, path);
-    // Give a late chunk fetch the time to show up before the list is read.
+    // Give a late fetch the time to show up before the list is read.
     await page.waitForLoadState('networkidle');
-    expect(wasm, `${path} fetched ${wasm.join(', ')}`).toHaveLength(1);
-    expect(wasm[0]).toMatch(MAIN_MODULE);
+    await expect(page.locator('leptos-island'), path).toHaveCount(islands);
+    expect(wasm, `${path} fetched ${wasm.join(', ')}`).toHaveLength(files);
+    for (const file of wasm) expect(file).toMatch(MAIN_MODULE);
   }
-  // The page is live: the brand link navigates in place, and still nothing more is fetched.
-  await page.locator('a.brand').click();
-  await expect(page).toHaveURL(/\/$/);
-  await expect(page.getByTestId('recheck')).toBeVisible();
-  expect(wasm).toHaveLength(1);
+  // The delete question's island is live: it took the focus.
+  await expect(page.getByTestId('confirm-delete-keep')).toBeFocused();
 });
 
 test('the editor hydrates with its chunk, opened directly or reached by a link', async ({ guarded: page, js }) => {
@@ -46,7 +53,7 @@ test('the editor hydrates with its chunk, opened directly or reached by a link',
   await page.getByTestId('prompt').fill('a lighthouse at dusk');
   await expect(page.getByTestId('prompt')).toHaveValue('a lighthouse at dusk');
 
-  // From the start page, the link loads the chunk and mounts the editor in place.
+  // From the start page (the main module alone), the link opens the editor, which loads its chunk.
   const fresh = await page.context().newPage();
   const later = wasmFetches(fresh);
   await open(fresh, js, '/');

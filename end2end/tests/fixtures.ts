@@ -1,6 +1,6 @@
 // Shared fixtures: every test fails on a console error, an uncaught page error, or a request
 // to any host other than the app's own. `js` tells a test whether JavaScript is on.
-import { test as base, expect, type Page } from '@playwright/test';
+import { test as base, expect, type APIRequestContext, type Page } from '@playwright/test';
 
 type Fixtures = {
   js: boolean;
@@ -52,7 +52,21 @@ export const test = base.extend<Fixtures>({
 
 export { expect };
 
-/** Opens `path` and, with JavaScript on, waits until the WASM bundle has hydrated the page. */
+/** Makes a small image through the server function, as the editor would; returns its id. */
+export async function generateSmall(request: APIRequestContext, origin: string, prompt: string): Promise<string> {
+  const res = await request.post('/api/generate_image', {
+    headers: { Origin: origin },
+    data: { request: { prompt, model: 'gemini-3.1-flash-image', aspect_ratio: '1:1', image_size: '512' } },
+  });
+  expect(res.status(), await res.text()).toBe(200);
+  return (await res.json()).id;
+}
+
+/**
+ * Opens `path` and, with JavaScript on, waits until the page's islands are live (the loader
+ * marks the document `data-hydrated` once every island has hydrated, and at once on a page
+ * without islands).
+ */
 export async function open(page: Page, js: boolean, path: string) {
   const response = await page.goto(path);
   if (js) {

@@ -234,6 +234,15 @@ pub fn parse_day(text: &str) -> Option<i64> {
     Some(days_from_civil(year, month, day) * 86_400_000)
 }
 
+/// `$0.039`: an amount in US dollars, to a tenth of a cent (negative and not-a-number amounts
+/// read as zero). By integer arithmetic: a browser island that shows a price then carries no
+/// float formatting.
+pub fn format_usd(amount: f64) -> String {
+    // `as` saturates: NaN becomes 0, and an absurd amount the largest u64.
+    let mills = (amount * 1000.0).round().max(0.0) as u64;
+    format!("${}.{:03}", mills / 1000, mills % 1000)
+}
+
 /// `YYYY-MM-DD HH:MM UTC` for milliseconds since the Unix epoch.
 pub fn format_utc(ms: i64) -> String {
     let days = ms.div_euclid(86_400_000);
@@ -283,6 +292,22 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dollars_show_to_a_tenth_of_a_cent() {
+        for (amount, text) in [
+            (0.039, "$0.039"),
+            (0.0395, "$0.040"),
+            (0.134, "$0.134"),
+            (1.5, "$1.500"),
+            (12.0004, "$12.000"),
+            (0.0, "$0.000"),
+            (-0.5, "$0.000"),
+            (f64::NAN, "$0.000"),
+        ] {
+            assert_eq!(format_usd(amount), text, "{amount}");
+        }
+    }
 
     #[test]
     fn days_parse_and_format_in_utc() {

@@ -16,7 +16,7 @@ pub mod sniff;
 pub use error::{ErrorKind, UserError};
 pub use gallery::{
     GALLERY_PAGE_SIZE, GalleryItem, GalleryPage, GalleryQuery, ImageDetail, ImageKind,
-    LineageEntry, format_utc, parse_day,
+    LineageEntry, format_usd, format_utc, parse_day,
 };
 pub use image::{
     EditField, GenerateRequest, Grounding, GroundingSource, ImageResult, MAX_PROMPT_CHARS,

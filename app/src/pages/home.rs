@@ -4,10 +4,13 @@
 //! for the first paint, and fetched again from the browser by "Check again" (a form, so it
 //! also works with JavaScript off: the server answers the post by sending the page again).
 
+use leptos::either::Either;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use protocol::{Availability, ModelInfo, ServerInfo, StorageInfo, Upstream};
 
+use crate::error::AppError;
 use crate::server_info::{GetServerInfo, use_server_info};
 
 #[component]
@@ -32,51 +35,73 @@ pub fn HomePage() -> impl IntoView {
     }
 }
 
-/// The card describing the server's configuration.
+/// The card describing the server's configuration, as the server read it for this page.
 #[component]
 fn ServerStatus() -> impl IntoView {
     let info = use_server_info();
+    view! {
+        <Suspense fallback=|| {
+            view! { <p class="muted">"Loading the server's configuration…"</p> }
+        }>
+            {move || Suspend::new(async move {
+                let first = info.get().await;
+                view! { <StatusCard>{status(first)}</StatusCard> }
+            })}
+        </Suspense>
+    }
+}
+
+/// The card, live: "Check again" asks the server through its function and shows the answer in
+/// place of the first. An island; the first answer is its children, the server's HTML, so
+/// the browser neither receives nor decodes it twice.
+#[island]
+fn StatusCard(children: Children) -> impl IntoView {
     let recheck = ServerAction::<GetServerInfo>::new();
+    let rechecked = move || recheck.value().with(Option::is_some);
 
     view! {
         <section class="card" aria-labelledby="status-title" data-testid="server-status">
             <div class="card-head">
                 <h2 id="status-title">"This server"</h2>
-                <ActionForm action=recheck>
+                // A plain form (it posts with JavaScript off); live, it calls the function.
+                <form
+                    method="post"
+                    action=GetServerInfo::url()
+                    on:submit=move |ev| {
+                        ev.prevent_default();
+                        recheck.dispatch(GetServerInfo {});
+                    }
+                >
                     <button type="submit" class="button button-small" data-testid="recheck">
                         "Check again"
                     </button>
-                </ActionForm>
+                </form>
             </div>
-            <Suspense fallback=|| {
-                view! { <p class="muted">"Loading the server's configuration…"</p> }
-            }>
-                {move || Suspend::new(async move {
-                    let first = info.get().await;
-                    let latest = move || recheck.value().get().unwrap_or_else(|| first.clone());
-                    view! {
-                        {move || match latest() {
-                            Ok(info) => status_details(info).into_any(),
-                            Err(e) => {
-                                view! {
-                                    <p class="error" role="alert">
-                                        {e.message().to_owned()}
-                                    </p>
-                                }
-                                    .into_any()
-                            }
-                        }}
-                        <p class="muted small" data-testid="recheck-status">
-                            {move || match (recheck.pending().get(), recheck.version().get()) {
-                                (true, _) => "Checking…".to_owned(),
-                                (false, 0) => String::new(),
-                                (false, n) => format!("Confirmed by the server ({n}×)."),
-                            }}
-                        </p>
-                    }
-                })}
-            </Suspense>
+            // An island's children are HTML it cannot rebuild: hidden, not removed.
+            <div hidden=rechecked>{children()}</div>
+            {move || recheck.value().get().map(status)}
+            <p class="muted small" data-testid="recheck-status">
+                {move || match (recheck.pending().get(), recheck.version().get()) {
+                    (true, _) => "Checking…".to_owned(),
+                    (false, 0) => String::new(),
+                    (false, n) => format!("Confirmed by the server ({n}×)."),
+                }}
+            </p>
         </section>
+    }
+}
+
+/// The server's answer, or why there is none.
+// `Either`, not `AnyView`: an erased view carries every way of rendering it (asynchronous
+// hydration included) into the bundle.
+fn status(answer: Result<ServerInfo, AppError>) -> impl IntoView {
+    match answer {
+        Ok(info) => Either::Left(status_details(info)),
+        Err(e) => Either::Right(view! {
+            <p class="error" role="alert">
+                {e.message().to_owned()}
+            </p>
+        }),
     }
 }
 
@@ -163,11 +188,15 @@ fn storage_fact(storage: StorageInfo) -> impl IntoView {
 }
 
 fn megabytes(bytes: u64) -> String {
-    let mb = bytes as f64 / (1024.0 * 1024.0);
-    if mb >= 1024.0 {
-        format!("{:.1} GB", mb / 1024.0)
+    // Integer arithmetic, rounded to the nearest: the island carries no float formatting.
+    const MIB: u128 = 1 << 20;
+    const GIB: u128 = 1 << 30;
+    let bytes = u128::from(bytes);
+    if bytes >= GIB {
+        let tenths = (bytes * 10 + GIB / 2) / GIB;
+        format!("{}.{} GB", tenths / 10, tenths % 10)
     } else {
-        format!("{mb:.0} MB")
+        format!("{} MB", (bytes + MIB / 2) / MIB)
     }
 }
 
@@ -227,11 +256,35 @@ fn model_row(model: ModelInfo, is_default: bool) -> impl IntoView {
                                 {s}
                             </span>
                         }
-                    })} <span>{format!("≈ ${:.3} / image", model.usd_per_image)}</span>
+                    })}
+                <span>{format!("≈ {} / image", protocol::format_usd(model.usd_per_image))}</span>
                 <span>{format!("up to {} input images", model.max_input_images)}</span>
                 <span>{sizes}</span>
                 <span>{format!("{} aspect ratios", model.aspect_ratios.len())}</span>
             </div>
         </li>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::megabytes;
+
+    #[test]
+    fn store_sizes_read_in_megabytes_then_gigabytes_to_a_tenth() {
+        const MIB: u64 = 1 << 20;
+        for (bytes, text) in [
+            (0, "0 MB"),
+            (MIB / 2 - 1, "0 MB"),
+            (MIB / 2, "1 MB"),
+            (700 * MIB, "700 MB"),
+            (1024 * MIB - 1, "1024 MB"),
+            (1024 * MIB, "1.0 GB"),
+            (1536 * MIB, "1.5 GB"),
+            (10 * 1024 * MIB - 1, "10.0 GB"),
+            (u64::MAX, "17179869184.0 GB"),
+        ] {
+            assert_eq!(megabytes(bytes), text, "{bytes}");
+        }
     }
 }

@@ -4,6 +4,7 @@
 //! with JavaScript off; the delete itself is a POST.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::{
     components::A,
@@ -67,7 +68,6 @@ fn Detail(
     let id = image.id.clone();
     let edit_href = format!("/editor?source={id}");
     let data_id = id.clone();
-    let delete = ServerAction::<DeleteImage>::new();
     let confirm_href = format!("/gallery/{id}?confirm=delete");
     let keep_href = image.detail_url();
     let (view_width, view_height) = image.view_size();
@@ -153,79 +153,91 @@ fn Detail(
                         "Delete"
                     </a>
                 </div>
-                {move || {
-                    confirming()
-                        .then(|| {
-                            let id = id.clone();
-                            let keep_href = keep_href.clone();
-                            let keep = NodeRef::<leptos::html::A>::new();
-                            Effect::new(move |_| {
-                                if let Some(link) = keep.get() {
-                                    let _ = link.focus();
-                                }
-                            });
-                            let navigate = leptos_router::hooks::use_navigate();
-                            let back = keep_href.clone();
-                            let on_key = move |ev: leptos::ev::KeyboardEvent| {
-                                if ev.key() == "Escape" {
-                                    ev.prevent_default();
-                                    navigate(&back, Default::default());
-                                }
-                            };
-                            // The question takes focus on its safe answer; Escape answers it.
-                            view! {
-                                <div
-                                    class="notice notice-error confirm"
-                                    role="alertdialog"
-                                    aria-labelledby="confirm-title"
-                                    aria-describedby="confirm-text"
-                                    data-testid="confirm-delete"
-                                    on:keydown=on_key
-                                >
-                                    <strong id="confirm-title">"Delete this image?"</strong>
-                                    <p id="confirm-text">
-                                        "The image and its file are removed for good. Edits made from it stay, and their lineage shows the gap."
-                                    </p>
-                                    <ActionForm action=delete>
-                                        <input type="hidden" name="id" value=id />
-                                        <div class="actions">
-                                            <button
-                                                type="submit"
-                                                class="button button-small button-danger"
-                                                data-testid="confirm-delete-submit"
-                                            >
-                                                "Delete for good"
-                                            </button>
-                                            <a
-                                                href=keep_href
-                                                class="button button-small"
-                                                node_ref=keep
-                                                data-testid="confirm-delete-keep"
-                                            >
-                                                "Keep it"
-                                            </a>
-                                        </div>
-                                    </ActionForm>
-                                    {move || {
-                                        delete
-                                            .value()
-                                            .get()
-                                            .and_then(Result::err)
-                                            .map(|e| {
-                                                view! {
-                                                    <p role="alert" data-testid="delete-error">
-                                                        {e.message().to_owned()}
-                                                    </p>
-                                                }
-                                            })
-                                    }}
-                                </div>
-                            }
-                        })
-                }}
+                // Erased: the island's view type nested in the page's is too deep to lay out.
+                {confirming().then(|| view! { <ConfirmDelete id keep_href /> }.into_any())}
             </section>
             <Lineage detail models />
         </article>
+    }
+}
+
+/// The delete question (`?confirm=delete`). It works as a form with JavaScript off; live, it
+/// takes focus on its safe answer, Escape answers it, and a failure is said in place.
+#[island]
+fn ConfirmDelete(id: String, keep_href: String) -> impl IntoView {
+    let delete = ServerAction::<DeleteImage>::new();
+    let keep = NodeRef::<leptos::html::A>::new();
+    Effect::new(move |_| {
+        if let Some(link) = keep.get() {
+            let _ = link.focus();
+        }
+    });
+    let back = keep_href.clone();
+    let to_delete = id.clone();
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" {
+            ev.prevent_default();
+            let _ = window().location().set_href(&back);
+        }
+    };
+    view! {
+        <div
+            class="notice notice-error confirm"
+            role="alertdialog"
+            aria-labelledby="confirm-title"
+            aria-describedby="confirm-text"
+            data-testid="confirm-delete"
+            on:keydown=on_key
+        >
+            <strong id="confirm-title">"Delete this image?"</strong>
+            <p id="confirm-text">
+                "The image and its file are removed for good. Edits made from it stay, and their lineage shows the gap."
+            </p>
+            // A plain form (it posts with JavaScript off); live, it calls the function.
+            <form
+                method="post"
+                action=DeleteImage::url()
+                on:submit=move |ev| {
+                    ev.prevent_default();
+                    delete
+                        .dispatch(DeleteImage {
+                            id: to_delete.clone(),
+                        });
+                }
+            >
+                <input type="hidden" name="id" value=id />
+                <div class="actions">
+                    <button
+                        type="submit"
+                        class="button button-small button-danger"
+                        data-testid="confirm-delete-submit"
+                    >
+                        "Delete for good"
+                    </button>
+                    <a
+                        href=keep_href
+                        class="button button-small"
+                        node_ref=keep
+                        data-testid="confirm-delete-keep"
+                    >
+                        "Keep it"
+                    </a>
+                </div>
+            </form>
+            {move || {
+                delete
+                    .value()
+                    .get()
+                    .and_then(Result::err)
+                    .map(|e| {
+                        view! {
+                            <p role="alert" data-testid="delete-error">
+                                {e.message().to_owned()}
+                            </p>
+                        }
+                    })
+            }}
+        </div>
     }
 }
 
@@ -327,7 +339,7 @@ fn facts(image: &GalleryItem, model: &str) -> Vec<(&'static str, String)> {
             "Cost",
             image
                 .cost_usd
-                .map_or_else(|| "unknown".to_owned(), |c| format!("${c:.3}")),
+                .map_or_else(|| "unknown".to_owned(), protocol::format_usd),
         ),
         ("Created", format_utc(image.created_ms)),
     ];

@@ -7,7 +7,7 @@ mod image_detail;
 pub(crate) mod not_found;
 mod provenance;
 
-pub use editor::EditorRoute;
+pub use editor::EditorPage;
 pub use gallery::GalleryPage;
 pub use home::HomePage;
 pub use image_detail::ImageDetailPage;

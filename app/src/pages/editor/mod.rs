@@ -36,7 +36,7 @@ mod view;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{LazyRoute, hooks::use_query_map, lazy_route};
+use leptos_router::hooks::use_query_map;
 use protocol::{ErrorKind, ImageResult, JobEvent, ModelInfo, UserError, limits::Limits};
 
 use crate::server_info::use_server_info;
@@ -150,26 +150,14 @@ impl EditorState {
     }
 }
 
-/// The editor's route, loaded on demand: in the split build (`cargo leptos build --split`)
-/// everything only the editor uses (the canvas, the mask's bitmap and PNG encoder, uploads,
-/// IndexedDB drafts, the edit requests) is a WASM chunk of its own, fetched when `/editor` is
-/// opened or hydrated, so the pages that do not edit do not download or compile it. The
-/// server renders it like any other page.
-pub struct EditorRoute;
-
-#[lazy_route]
-impl LazyRoute for EditorRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <EditorPage /> }.into_any()
-    }
-}
-
+/// The editor's page. The server renders the heading and what the editor needs to start (the
+/// models, limits and the image it opens with); the editor itself is an island
+/// ([`EditorIsland`]) whose code is a WASM chunk of its own in the split build (`cargo leptos
+/// build --split`): everything only the editor uses (the canvas, the mask's bitmap and PNG
+/// encoder, uploads, IndexedDB drafts, the edit requests) is fetched when `/editor` is opened,
+/// so the pages that do not edit do not download or compile it.
 #[component]
-fn EditorPage() -> impl IntoView {
+pub fn EditorPage() -> impl IntoView {
     // `/editor?source={id}` opens a stored image (from the gallery) as the source, with its
     // own model; `/editor?settings={id}` starts from a stored image's prompt and settings.
     let image_query = |name: &str| {
@@ -210,25 +198,48 @@ fn EditorPage() -> impl IntoView {
                         .await
                         .ok()
                         .map(|info| {
-                            let stored = stored.clone();
-                            let settings = settings.clone();
                             view! {
-                                <InBrowser>
-                                    <Editor
-                                        models=info.models.clone()
-                                        default_model=info.default_model.clone()
-                                        limits=info.limits
-                                        feather_px=info.feather_px
-                                        jobs_at_once=info.jobs_per_client
-                                        stored=stored.clone()
-                                        settings=settings.clone()
-                                    />
-                                </InBrowser>
+                                <EditorIsland
+                                    models=info.models
+                                    default_model=info.default_model
+                                    limits=info.limits
+                                    feather_px=info.feather_px
+                                    jobs_at_once=info.jobs_per_client
+                                    stored=stored.clone()
+                                    settings=settings.clone()
+                                />
                             }
                         })
                 })
             }}
         </Suspense>
+    }
+}
+
+/// The editor as an island: its props are the server's words, serialized into the page; in
+/// the browser its code loads on demand (`lazy`) when the page's loader reaches it.
+#[island(lazy)]
+fn EditorIsland(
+    models: Vec<ModelInfo>,
+    default_model: String,
+    limits: Limits,
+    feather_px: u32,
+    jobs_at_once: u32,
+    stored: Option<String>,
+    settings: Option<String>,
+) -> impl IntoView {
+    view! {
+        <InBrowser>
+            <Editor
+                models=models.clone()
+                default_model=default_model.clone()
+                limits
+                feather_px
+                jobs_at_once
+                stored=stored.clone()
+                settings=settings.clone()
+            />
+        </InBrowser>
     }
 }
 

@@ -113,7 +113,11 @@ fn option_label(m: &ModelInfo) -> String {
         (_, Some(_)) => " · deprecated",
         _ => "",
     };
-    format!("{} · ≈ ${:.3}{state}", m.label, m.usd_per_image)
+    format!(
+        "{} · ≈ {}{state}",
+        m.label,
+        protocol::format_usd(m.usd_per_image)
+    )
 }
 
 /// What the chosen model's state means for the person: deprecated (until when, and what to

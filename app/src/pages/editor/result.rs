@@ -17,7 +17,7 @@ pub fn ResultPanel() -> impl IntoView {
             let before = outcome.before.map(|(_, url)| url);
             let cost = result
                 .cost_usd
-                .map_or_else(|| "cost unknown".to_owned(), |c| format!("${c:.3}"));
+                .map_or_else(|| "cost unknown".to_owned(), protocol::format_usd);
             let shown = {
                 let (after, before) = (result.url.clone(), before.clone());
                 move || match (show_before.get(), &before) {
