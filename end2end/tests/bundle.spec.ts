@@ -1,6 +1,6 @@
 // Islands and the split build: only the islands are code. The gallery and an image's page load
-// no WASM at all, the start page (its server check) the main module alone, and the editor's
-// island arrives as a chunk of its own (on a direct load and on navigation); every built file
+// no WASM at all, the start page (its server check) the main module alone, the delete question
+// the main module and its own chunk, and the editor's island arrives as a chunk of its own (on a direct load and on navigation); every built file
 // is named by its content's hash and cached for a year.
 import type { Page, Request } from '@playwright/test';
 import { test, expect, generateSmall, open } from './fixtures';
@@ -17,25 +17,29 @@ function wasmFetches(page: Page): string[] {
 
 const MAIN_MODULE = /^\/pkg\/gemflash\.[A-Za-z0-9_-]{22}\.wasm$/;
 
-test('pages load code only for their islands: none on the gallery and an image page', async ({ guarded: page, js, request, origin }) => {
+test('pages load code only for their islands: none on the gallery and an image page, never the editor\'s', async ({ guarded: page, js, request, origin }) => {
   test.skip(!js, 'hydration needs JavaScript');
   const id = await generateSmall(request, origin, 'a quiet harbour at noon');
   const wasm = wasmFetches(page);
-  // [path, islands on the page, WASM files fetched]
-  const pages: [string, number, number][] = [
-    ['/', 1, 1],
-    ['/gallery', 0, 0],
-    [`/gallery/${id}`, 0, 0],
-    [`/gallery/${id}?confirm=delete`, 1, 1],
+  // [path, islands on the page, whether the main module loads, which chunks may load]
+  const pages: [string, number, boolean, RegExp | null][] = [
+    ['/', 1, true, null],
+    ['/gallery', 0, false, null],
+    [`/gallery/${id}`, 0, false, null],
+    // The delete question's own chunk (and one it shares with the editor), never the editor's.
+    [`/gallery/${id}?confirm=delete`, 1, true, /^\/pkg\/(split_confirm_delete_loader_\d+|chunk_\d+)\.[A-Za-z0-9_-]{22}\.wasm$/],
   ];
-  for (const [path, islands, files] of pages) {
+  for (const [path, islands, main, chunks] of pages) {
     wasm.length = 0;
     await open(page, js, path);
     // Give a late fetch the time to show up before the list is read.
     await page.waitForLoadState('networkidle');
     await expect(page.locator('leptos-island'), path).toHaveCount(islands);
-    expect(wasm, `${path} fetched ${wasm.join(', ')}`).toHaveLength(files);
-    for (const file of wasm) expect(file).toMatch(MAIN_MODULE);
+    const fetched = `${path} fetched ${wasm.join(', ') || 'nothing'}`;
+    expect(wasm.filter((file) => MAIN_MODULE.test(file)), fetched).toHaveLength(main ? 1 : 0);
+    for (const file of wasm.filter((file) => !MAIN_MODULE.test(file))) {
+      expect(chunks !== null && chunks.test(file), fetched).toBe(true);
+    }
   }
   // The delete question's island is live: it took the focus.
   await expect(page.getByTestId('confirm-delete-keep')).toBeFocused();

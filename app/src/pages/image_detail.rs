@@ -163,7 +163,7 @@ fn Detail(
 
 /// The delete question (`?confirm=delete`). It works as a form with JavaScript off; live, it
 /// takes focus on its safe answer, Escape answers it, and a failure is said in place.
-#[island]
+#[island(lazy)]
 fn ConfirmDelete(id: String, keep_href: String) -> impl IntoView {
     let delete = ServerAction::<DeleteImage>::new();
     let keep = NodeRef::<leptos::html::A>::new();

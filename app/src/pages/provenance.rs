@@ -3,6 +3,7 @@
 //! search suggestions in a sandboxed frame of their own, and what provenance the image
 //! carries (SynthID, and the C2PA manifest GemFlash cannot keep).
 
+use leptos::either::Either;
 use leptos::prelude::*;
 use protocol::{Grounding, ImageResult, ModelInfo};
 
@@ -27,31 +28,35 @@ pub fn GroundingSources(grounding: Grounding, id: String) -> impl IntoView {
         <section class="grounding" aria-label="Sources" data-testid="grounding">
             <h3 class="small">"Sources"</h3>
             {if sources.is_empty() {
-                view! { <p class="muted small">"Google Search gave no pages for this image."</p> }
-                    .into_any()
+                Either::Left(
+                    view! {
+                        <p class="muted small">"Google Search gave no pages for this image."</p>
+                    },
+                )
             } else {
-                view! {
-                    <ul class="sources-list small" data-testid="grounding-sources">
-                        {sources
-                            .into_iter()
-                            .map(|s| {
-                                view! {
-                                    <li>
-                                        <a
-                                            href=s.uri.clone()
-                                            rel="noopener noreferrer nofollow"
-                                            target="_blank"
-                                            title=s.uri
-                                        >
-                                            {s.title}
-                                        </a>
-                                    </li>
-                                }
-                            })
-                            .collect_view()}
-                    </ul>
-                }
-                    .into_any()
+                Either::Right(
+                    view! {
+                        <ul class="sources-list small" data-testid="grounding-sources">
+                            {sources
+                                .into_iter()
+                                .map(|s| {
+                                    view! {
+                                        <li>
+                                            <a
+                                                href=s.uri.clone()
+                                                rel="noopener noreferrer nofollow"
+                                                target="_blank"
+                                                title=s.uri
+                                            >
+                                                {s.title}
+                                            </a>
+                                        </li>
+                                    }
+                                })
+                                .collect_view()}
+                        </ul>
+                    },
+                )
             }}
             {searched}
             {search_suggestions

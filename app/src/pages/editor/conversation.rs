@@ -3,6 +3,7 @@
 //! the earlier turns, see `engine::conversation`); any earlier turn can be branched from (it
 //! becomes the image being edited), and the next edit can start fresh instead.
 
+use leptos::either::Either;
 use leptos::prelude::*;
 use protocol::{GalleryItem, ImageDetail, LineageEntry};
 
@@ -87,36 +88,38 @@ pub fn Conversation(choices: Choices) -> impl IntoView {
                 <ol class="turns">{items}</ol>
                 {move || {
                     if multi_turn() {
-                        view! {
-                            <label class="field-check small">
-                                <input
-                                    type="checkbox"
-                                    data-testid="continue-conversation"
-                                    prop:checked=move || choices.conversation.get()
-                                    on:change=move |ev| {
-                                        choices.conversation.set(event_target_checked(&ev))
-                                    }
-                                />
-                                <span>
-                                    {if count == 1 {
-                                        "Continue the conversation: the model sees this turn"
-                                            .to_owned()
-                                    } else {
-                                        format!(
-                                            "Continue the conversation: the model sees these {count} turns",
-                                        )
-                                    }}
-                                </span>
-                            </label>
-                        }
-                            .into_any()
+                        Either::Left(
+                            view! {
+                                <label class="field-check small">
+                                    <input
+                                        type="checkbox"
+                                        data-testid="continue-conversation"
+                                        prop:checked=move || choices.conversation.get()
+                                        on:change=move |ev| {
+                                            choices.conversation.set(event_target_checked(&ev))
+                                        }
+                                    />
+                                    <span>
+                                        {if count == 1 {
+                                            "Continue the conversation: the model sees this turn"
+                                                .to_owned()
+                                        } else {
+                                            format!(
+                                                "Continue the conversation: the model sees these {count} turns",
+                                            )
+                                        }}
+                                    </span>
+                                </label>
+                            },
+                        )
                     } else {
-                        view! {
-                            <p class="muted small">
-                                "This model does not keep a conversation: it sees the image alone."
-                            </p>
-                        }
-                            .into_any()
+                        Either::Right(
+                            view! {
+                                <p class="muted small">
+                                    "This model does not keep a conversation: it sees the image alone."
+                                </p>
+                            },
+                        )
                     }
                 }}
             </section>

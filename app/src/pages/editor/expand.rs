@@ -3,6 +3,7 @@
 //! as they are (the server pads the source, makes the new area the mask and composites, so
 //! this is exact, not a hope). The editor shows the new canvas as a diagram before sending.
 
+use leptos::either::EitherOf4;
 use leptos::prelude::*;
 
 use super::{EditorState, options::Choices, sources::Status};
@@ -138,14 +139,15 @@ pub fn ExpandCanvas(choices: Choices) -> impl IntoView {
                 let ratio = choices.expand.get();
                 match plan() {
                     Some((w, h, add)) if !fits(w, h, add) => {
-                        view! {
-                            <p class="notice notice-warn small" data-testid="expand-summary">
-                                {format!(
-                                    "{ratio} would add more than the image's own size on a side; GemFlash grows a canvas by at most that. Choose a shape closer to the image's, or keep the image at an edge.",
-                                )}
-                            </p>
-                        }
-                            .into_any()
+                        EitherOf4::A(
+                            view! {
+                                <p class="notice notice-warn small" data-testid="expand-summary">
+                                    {format!(
+                                        "{ratio} would add more than the image's own size on a side; GemFlash grows a canvas by at most that. Choose a shape closer to the image's, or keep the image at an edge.",
+                                    )}
+                                </p>
+                            },
+                        )
                     }
                     Some((w, h, [l, t, r, b])) => {
                         let (cw, ch) = (w + l + r, h + t + b);
@@ -165,41 +167,43 @@ pub fn ExpandCanvas(choices: Choices) -> impl IntoView {
                             .map(|(side, n)| format!("{n} px {side}"))
                             .collect::<Vec<_>>()
                             .join(", ");
-                        // Set through the style object, not a `style` attribute: the page's
-                        // policy allows no inline styles.
-                        view! {
-                            <div class="expand-plan">
-                                <div
-                                    class="expand-canvas"
-                                    style:aspect-ratio=aspect
-                                    aria-hidden="true"
-                                >
+                        EitherOf4::B(
+                            // Set through the style object, not a `style` attribute: the page's
+                            // policy allows no inline styles.
+                            view! {
+                                <div class="expand-plan">
                                     <div
-                                        class="expand-image"
-                                        style:left=left
-                                        style:top=top
-                                        style:width=width
-                                        style:height=height
-                                    ></div>
+                                        class="expand-canvas"
+                                        style:aspect-ratio=aspect
+                                        aria-hidden="true"
+                                    >
+                                        <div
+                                            class="expand-image"
+                                            style:left=left
+                                            style:top=top
+                                            style:width=width
+                                            style:height=height
+                                        ></div>
+                                    </div>
+                                    <p class="small muted" data-testid="expand-summary">
+                                        {format!(
+                                            "New canvas {cw}×{ch} ({ratio}): {added}. Gemini paints the new area; every pixel of the image stays as it is.",
+                                        )}
+                                    </p>
                                 </div>
-                                <p class="small muted" data-testid="expand-summary">
-                                    {format!(
-                                        "New canvas {cw}×{ch} ({ratio}): {added}. Gemini paints the new area; every pixel of the image stays as it is.",
-                                    )}
-                                </p>
-                            </div>
-                        }
-                            .into_any()
+                            },
+                        )
                     }
                     None if !ratio.is_empty() && size().is_some() => {
-                        view! {
-                            <p class="small muted" data-testid="expand-summary">
-                                {format!("The image is {ratio} already: choose another shape.")}
-                            </p>
-                        }
-                            .into_any()
+                        EitherOf4::C(
+                            view! {
+                                <p class="small muted" data-testid="expand-summary">
+                                    {format!("The image is {ratio} already: choose another shape.")}
+                                </p>
+                            },
+                        )
                     }
-                    None => ().into_any(),
+                    None => EitherOf4::D(()),
                 }
             }}
         </fieldset>

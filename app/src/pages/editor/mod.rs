@@ -218,6 +218,14 @@ pub fn EditorPage() -> impl IntoView {
 
 /// The editor as an island: its props are the server's words, serialized into the page; in
 /// the browser its code loads on demand (`lazy`) when the page's loader reaches it.
+///
+/// The island itself is an empty place, which is all that hydrates; an effect (effects only
+/// run in the browser) then mounts the editor into it. The editor holds browser objects
+/// (files, decoded images, canvases) that only exist in the page, in a store that must be
+/// dropped on the thread that made it, so it never renders on the server (with JavaScript
+/// off, the `<noscript>` note says why). Mounted rather than hydrated, its views are built
+/// one way only: hydrating an empty place still compiled every view's hydration code for the
+/// whole editor, a third of its chunk.
 #[island(lazy)]
 fn EditorIsland(
     models: Vec<ModelInfo>,
@@ -228,33 +236,20 @@ fn EditorIsland(
     stored: Option<String>,
     settings: Option<String>,
 ) -> impl IntoView {
-    view! {
-        <InBrowser>
-            <Editor
-                models=models.clone()
-                default_model=default_model.clone()
-                limits
-                feather_px
-                jobs_at_once
-                stored=stored.clone()
-                settings=settings.clone()
-            />
-        </InBrowser>
-    }
-}
-
-/// Its children, made in the browser once the page has hydrated, and never on the server.
-///
-/// The editor holds browser objects (files, decoded images, canvases) that only exist in the
-/// page, in a store that must be dropped on the thread that made it; a server render would
-/// make it on one of the server's threads and drop it on another. The server sends the page
-/// without the editor (with JavaScript off, the `<noscript>` note says why), hydration finds
-/// the same empty place, and an effect (effects only run in the browser) fills it.
-#[component]
-fn InBrowser(children: ChildrenFn) -> impl IntoView {
-    let mounted = RwSignal::new(false);
-    Effect::new(move |_| mounted.set(true));
-    move || mounted.get().then(|| children())
+    let place = NodeRef::<leptos::html::Div>::new();
+    let mut props = Some((models, default_model, stored, settings));
+    Effect::new(move |_| {
+        if let Some(place) = place.get()
+            && let Some((models, default_model, stored, settings)) = props.take()
+        {
+            let editor = move || {
+                view! { <Editor models default_model limits feather_px jobs_at_once stored settings /> }
+            };
+            // The page owns the editor until it is left: a navigation is a page load.
+            leptos::mount::mount_to(place.into(), editor).forget();
+        }
+    });
+    view! { <div class="editor-place" node_ref=place></div> }
 }
 
 #[component]
@@ -506,7 +501,6 @@ fn Editor(
             <Shortcuts />
         </div>
     }
-    .into_any()
 }
 
 /// The draft: restored when the editor opens with no image named in its address, written a

@@ -5,7 +5,7 @@
 //! and a refused one says why beside its thumbnail. One source is edited (its mask is
 //! painted); the others are references, sent after it in the order shown.
 
-use leptos::{prelude::*, task::spawn_local};
+use leptos::{either::Either, prelude::*, task::spawn_local};
 use protocol::{refusal, sniff};
 use web_sys::File;
 
@@ -446,32 +446,34 @@ fn SourceItem(source: Source, dragged: RwSignal<Option<u32>>) -> impl IntoView {
         >
             {match status.clone() {
                 Status::Refused(why) => {
-                    view! {
-                        <div class="source-thumb source-thumb-refused" aria-hidden="true">
-                            "!"
-                        </div>
-                        <p class="source-why small" role="alert" data-testid="source-refused">
-                            <strong>{name.clone()}</strong>
-                            ": "
-                            {why}
-                        </p>
-                    }
-                        .into_any()
+                    Either::Left(
+                        view! {
+                            <div class="source-thumb source-thumb-refused" aria-hidden="true">
+                                "!"
+                            </div>
+                            <p class="source-why small" role="alert" data-testid="source-refused">
+                                <strong>{name.clone()}</strong>
+                                ": "
+                                {why}
+                            </p>
+                        },
+                    )
                 }
                 _ => {
-                    view! {
-                        <button
-                            type="button"
-                            class="source-thumb"
-                            aria-pressed=move || editing().to_string()
-                            aria-label=format!("Edit {name}")
-                            disabled=!ready
-                            on:click=move |_| select(state, key)
-                        >
-                            <img src=source.url.clone() alt=source.name.clone() />
-                        </button>
-                    }
-                        .into_any()
+                    Either::Right(
+                        view! {
+                            <button
+                                type="button"
+                                class="source-thumb"
+                                aria-pressed=move || editing().to_string()
+                                aria-label=format!("Edit {name}")
+                                disabled=!ready
+                                on:click=move |_| select(state, key)
+                            >
+                                <img src=source.url.clone() alt=source.name.clone() />
+                            </button>
+                        },
+                    )
                 }
             }}
             <span class="source-role small" data-testid="source-role">
