@@ -77,9 +77,7 @@ pub fn App() -> impl IntoView {
             name="description"
             content="GemFlash: generate and edit images with Gemini. Paint a mask and nothing outside it changes."
         />
-        <Title formatter=|page: String| {
-            if page.is_empty() { "GemFlash".to_owned() } else { format!("{page} · GemFlash") }
-        } />
+        <Title formatter=page_title />
         <Router>
             <div class="app">
                 <Header />
@@ -95,5 +93,43 @@ pub fn App() -> impl IntoView {
                 <Footer />
             </div>
         </Router>
+    }
+}
+
+/// The document's title for a page's own (`""` on the start page). Escaped here because
+/// `leptos_meta` writes the title into the server's HTML as it is: an image's prompt, which is
+/// its page's title, could otherwise close `<title>` and put its own elements in the head.
+/// The app runs on the server only (see [`App`]), so the title is never set from the browser,
+/// where the escape would show.
+fn page_title(page: String) -> String {
+    let title = if page.is_empty() {
+        "GemFlash".to_owned()
+    } else {
+        format!("{page} · GemFlash")
+    };
+    let mut escaped = String::with_capacity(title.len());
+    for c in title.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::page_title;
+
+    #[test]
+    fn a_page_title_is_escaped_and_named_after_the_app() {
+        assert_eq!(page_title(String::new()), "GemFlash");
+        assert_eq!(page_title("Gallery".into()), "Gallery · GemFlash");
+        assert_eq!(
+            page_title("Image · x</title><b>&".into()),
+            "Image · x&lt;/title&gt;&lt;b&gt;&amp; · GemFlash"
+        );
     }
 }
