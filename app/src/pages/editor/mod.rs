@@ -199,15 +199,15 @@ pub fn EditorPage() -> impl IntoView {
                         .ok()
                         .map(|info| {
                             view! {
-                                <EditorIsland
-                                    models=info.models
-                                    default_model=info.default_model
-                                    limits=info.limits
-                                    feather_px=info.feather_px
-                                    jobs_at_once=info.jobs_per_client
-                                    stored=stored.clone()
-                                    settings=settings.clone()
-                                />
+                                <EditorIsland start=EditorStart {
+                                    models: info.models,
+                                    default_model: info.default_model,
+                                    limits: info.limits,
+                                    feather_px: info.feather_px,
+                                    jobs_at_once: info.jobs_per_client,
+                                    stored: stored.clone(),
+                                    settings: settings.clone(),
+                                } />
                             }
                         })
                 })
@@ -227,24 +227,14 @@ pub fn EditorPage() -> impl IntoView {
 /// one way only: hydrating an empty place still compiled every view's hydration code for the
 /// whole editor, a third of its chunk.
 #[island(lazy)]
-fn EditorIsland(
-    models: Vec<ModelInfo>,
-    default_model: String,
-    limits: Limits,
-    feather_px: u32,
-    jobs_at_once: u32,
-    stored: Option<String>,
-    settings: Option<String>,
-) -> impl IntoView {
+fn EditorIsland(start: EditorStart) -> impl IntoView {
     let place = NodeRef::<leptos::html::Div>::new();
-    let mut props = Some((models, default_model, stored, settings));
+    let mut start = Some(start);
     Effect::new(move |_| {
         if let Some(place) = place.get()
-            && let Some((models, default_model, stored, settings)) = props.take()
+            && let Some(start) = start.take()
         {
-            let editor = move || {
-                view! { <Editor models default_model limits feather_px jobs_at_once stored settings /> }
-            };
+            let editor = move || view! { <Editor start /> };
             // The page owns the editor until it is left: a navigation is a page load.
             leptos::mount::mount_to(place.into(), editor).forget();
         }
@@ -252,16 +242,32 @@ fn EditorIsland(
     view! { <div class="editor-place" node_ref=place></div> }
 }
 
-#[component]
-fn Editor(
+/// What the editor starts with: the server's words, which cross into the island as its one
+/// prop.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct EditorStart {
     models: Vec<ModelInfo>,
     default_model: String,
     limits: Limits,
     feather_px: u32,
     jobs_at_once: u32,
+    /// A stored image to open as the source (`/editor?source={id}`).
     stored: Option<String>,
+    /// A stored image whose prompt and settings to start from (`/editor?settings={id}`).
     settings: Option<String>,
-) -> impl IntoView {
+}
+
+#[component]
+fn Editor(start: EditorStart) -> impl IntoView {
+    let EditorStart {
+        models,
+        default_model,
+        limits,
+        feather_px,
+        jobs_at_once,
+        stored,
+        settings,
+    } = start;
     let choices = Choices::new(models, default_model);
     choices
         .detail
