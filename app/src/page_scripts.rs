@@ -57,7 +57,7 @@ impl BuiltFiles {
             .flatten()
             .and_then(|path| std::fs::read_to_string(path).ok());
         let mut files = Self::from_hashes(options, hashes.as_deref());
-        // The split build's manifest: which chunks each lazy route needs.
+        // The split build's manifest: which chunks each lazy island needs.
         let manifest_name = match hash_of(hashes.as_deref(), "manifest") {
             Some(hash) if files.hashed => format!("__wasm_split_manifest.{hash}.json"),
             _ => "__wasm_split_manifest.json".to_owned(),
@@ -200,8 +200,10 @@ const EDITOR_CHUNK_KEY: &str = "editor_island_loader_";
 /// The loader: once the browser is idle (at the latest 2 s after the page ran its scripts, so a
 /// page that is never idle still comes alive), and only if the page has islands, it preloads
 /// `chunks`, imports the module, sets up the runtime and makes each island live in document
-/// order (awaiting one whose code is a chunk). Then it marks the document `data-hydrated`; a
-/// page without islands is marked at once and loads no code at all. Only an export named as
+/// order (awaiting one whose code is a chunk). An island that fails (its chunk does not load,
+/// its code stops) is said in the console and the next one still starts. Then it marks the
+/// document `data-hydrated="true"`, or `"error"` when an island or the module failed; a page
+/// without islands is marked at once and loads no code at all. Only an export named as
 /// the island macro names them (`Name_<digits>`) is called: an element that names another
 /// export (`hydrate`, the module's initialiser) is refused.
 fn idle_loader(files: &BuiltFiles, chunks: &[String]) -> String {
@@ -210,17 +212,19 @@ fn idle_loader(files: &BuiltFiles, chunks: &[String]) -> String {
     let wasm = serde_json::to_string(&files.wasm).unwrap_or_default();
     let chunks = serde_json::to_string(chunks).unwrap_or_default();
     format!(
-        "const done=()=>{{document.documentElement.dataset.hydrated=\"true\"}};\
+        "const done=ok=>{{document.documentElement.dataset.hydrated=ok?\"true\":\"error\"}};\
          const live=()=>{{const islands=[...document.querySelectorAll(\"leptos-island\")];\
-         if(!islands.length){{done();return}}\
+         if(!islands.length){{done(true);return}}\
          for(const c of {chunks}){{const l=document.createElement(\"link\");\
          l.rel=\"preload\";l.as=\"fetch\";l.type=\"application/wasm\";l.crossOrigin=\"anonymous\";\
          l.href=c;document.head.append(l)}}\
          import({script}).then(m=>m.default({{module_or_path:{wasm}}}).then(async()=>{{m.hydrate();\
+         let ok=true;\
          for(const el of islands){{const n=el.dataset.component||\"\";\
          const f=/^[A-Z][A-Za-z0-9]*_[0-9]+$/.test(n)?m[n]:undefined;\
-         if(typeof f===\"function\"){{await f(el)}}else{{console.error(\"no code for the island\",n)}}}}\
-         done()}}))}};\
+         if(typeof f!==\"function\"){{console.error(\"no code for the island\",n);ok=false;continue}}\
+         try{{await f(el)}}catch(e){{console.error(\"the island did not start\",n,e);ok=false}}}}\
+         done(ok)}})).catch(e=>{{console.error(\"the page code did not load\",e);done(false)}})}};\
          if(\"requestIdleCallback\" in window){{requestIdleCallback(live,{{timeout:2000}})}}else{{setTimeout(live,0)}}"
     )
 }
@@ -291,7 +295,11 @@ mod tests {
         // Each island by the export its element names; a page without one loads nothing.
         assert!(script.contains(r#"querySelectorAll("leptos-island")"#));
         assert!(script.contains(r#"/^[A-Z][A-Za-z0-9]*_[0-9]+$/.test(n)?m[n]:undefined"#));
-        assert!(script.contains("if(!islands.length){done();return}"));
+        assert!(script.contains("if(!islands.length){done(true);return}"));
+        // One island failing neither stops the others nor passes for success.
+        assert!(script.contains("try{await f(el)}catch(e){"));
+        assert!(script.contains("done(ok)"));
+        assert!(script.contains(".catch(e=>{"));
         let editor = idle_loader(&files, &["/pkg/split_editor_island_loader_1.D.wasm".into()]);
         assert!(editor.contains(r#"for(const c of ["/pkg/split_editor_island_loader_1.D.wasm"])"#));
     }

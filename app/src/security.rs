@@ -35,9 +35,34 @@ pub fn provide_request_nonce() {
     }
 }
 
+/// Whether `to` is a path on this site: it starts with one `/`, and no slash or backslash
+/// follows (browsers read `//host` and `/\host` as another host). A server function's
+/// redirect is followed in the browser only then (`frontend`).
+pub fn is_own_path(to: &str) -> bool {
+    let mut chars = to.chars();
+    chars.next() == Some('/') && !matches!(chars.next(), Some('/' | '\\'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_paths_on_this_site_are_followed() {
+        for own in ["/", "/gallery?deleted=1", "/gallery/abc"] {
+            assert!(is_own_path(own), "{own}");
+        }
+        for other in [
+            "",
+            "gallery",
+            "//evil.example/",
+            "/\\evil.example/",
+            "https://evil.example/",
+            "javascript:alert(1)",
+        ] {
+            assert!(!is_own_path(other), "{other}");
+        }
+    }
 
     #[test]
     fn the_policy_allows_scripts_only_by_nonce_and_frames_nothing() {

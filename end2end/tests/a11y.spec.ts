@@ -65,6 +65,8 @@ test('the delete question takes focus and Escape keeps the image', async ({ guar
   await page.getByTestId('detail-delete').click();
   await expect(page.getByTestId('confirm-delete')).toBeVisible();
   await expect(page.getByTestId('confirm-delete-keep')).toBeFocused();
+  // The focus is there from the first paint; Escape is the island's, once it is live.
+  await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
   await page.keyboard.press('Escape');
   await expect(page.getByTestId('confirm-delete')).toHaveCount(0);
   await expect(page).toHaveURL(new RegExp(`/gallery/${id}$`));

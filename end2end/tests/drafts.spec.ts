@@ -1,5 +1,6 @@
 // Drafts, in a real browser: the editor's work (the upload, its mask and undo history, the
-// prompt and the model) survives a reload and a trip to the gallery and Back; leaving with
+// prompt and the model) survives a reload and a trip to the gallery and Back (a change made
+// the moment before leaving included); leaving with
 // unsent work asks first, leaving without it does not; Discard empties the draft. Nothing of
 // the draft reaches the server: it lives in the browser's IndexedDB.
 import type { Page } from '@playwright/test';
@@ -92,13 +93,15 @@ test('paint, type, reload: the upload, mask, history, prompt and model are back'
   await page.getByTestId('redo').click();
   await expect(page.getByTestId('mask-hint')).toContainText('Only the painted area');
 
-  // In-app navigation and Back: the same work.
+  // To the gallery by its link the moment after a change (before the draft's timed save),
+  // and Back: the same work, that change included.
+  await page.getByTestId('prompt').fill('a lighthouse on the pier at night');
   await page.getByRole('link', { name: 'Gallery', exact: true }).first().click();
   await expect(page).toHaveURL(/\/gallery/);
   await page.goBack();
   await expect(page).toHaveURL(/\/editor/);
   await stageReady(page);
-  await expect(page.getByTestId('prompt')).toHaveValue('a lighthouse on the pier');
+  await expect(page.getByTestId('prompt')).toHaveValue('a lighthouse on the pier at night');
   expect(await painted(page)).toEqual(before);
 
   // Discard empties it: nothing on the page, nothing kept, nothing to ask about.

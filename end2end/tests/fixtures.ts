@@ -64,8 +64,9 @@ export async function generateSmall(request: APIRequestContext, origin: string, 
 
 /**
  * Opens `path` and, with JavaScript on, waits until the page's islands are live (the loader
- * marks the document `data-hydrated` once every island has hydrated, and at once on a page
- * without islands).
+ * marks the document `data-hydrated="true"` once every island has started, at once on a page
+ * without islands, and `"error"` if one failed). The editor's island mounts the editor in an
+ * effect just after it starts: wait for the editor's elements, not only the mark.
  */
 export async function open(page: Page, js: boolean, path: string) {
   const response = await page.goto(path);

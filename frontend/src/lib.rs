@@ -17,8 +17,11 @@ pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_islands();
     // A server function that answers with a redirect (deleting an image sends the browser to
-    // the gallery) is followed as a page load: there is no router in the browser.
+    // the gallery) is followed as a page load: there is no router in the browser. Only a path
+    // on this site is followed (not `//host`, `/\host`, another scheme or origin).
     let _ = leptos::server_fn::redirect::set_redirect_hook(|to: &str| {
-        let _ = leptos::prelude::window().location().set_href(to);
+        if app::security::is_own_path(to) {
+            let _ = leptos::prelude::window().location().set_href(to);
+        }
     });
 }

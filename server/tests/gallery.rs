@@ -211,16 +211,16 @@ async fn the_detail_page_shows_facts_and_a_three_step_lineage() {
 #[tokio::test]
 async fn a_prompt_that_closes_the_title_stays_text_in_the_head() {
     let app = app().await;
-    let prompt = "x</title><base href=\"https://evil.example/\"><title>";
+    // Shorter than the 40 characters of a prompt the title shows.
+    let prompt = "</title><meta http-equiv=refresh><title>";
     let image = put(&app, prompt, ImageKind::Generated, None, 4);
     let html = body_text(app.get(&format!("/gallery/{}", image.id)).await).await;
     let head = &html[..html.find("</head>").unwrap()];
     assert_eq!(head.matches("<title>").count(), 1, "{head}");
-    assert!(!head.contains("<base"), "{head}");
+    assert!(!head.contains("<meta http-equiv"), "{head}");
     assert!(
-        // The page's title is the prompt's first 40 characters.
         head.contains(
-            "<title>Image · x&lt;/title&gt;&lt;base href=\"https://evil.exampl… · GemFlash</title>"
+            "<title>Image · &lt;/title&gt;&lt;meta http-equiv=refresh&gt;&lt;title&gt; · GemFlash</title>"
         ),
         "{head}"
     );

@@ -1,6 +1,6 @@
 //! The gallery: every generated and edited image, newest first, searchable and filterable,
-//! paged by cursor with plain links. Rendered on the server, so it works with JavaScript off;
-//! with it on, searching and paging navigate in the page without a reload.
+//! paged by cursor with plain links. Rendered on the server only: searching and paging are page
+//! loads, with JavaScript on or off, and the page loads no code.
 
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -56,20 +56,25 @@ fn ServerStatus() -> impl IntoView {
 /// the browser neither receives nor decodes it twice.
 #[island]
 fn StatusCard(children: Children) -> impl IntoView {
-    // The latest answer, the calls under way and the answers so far: what an `Action` keeps,
-    // in three signals, because `Action` would be the only one in the main WASM module
-    // (7 KB brotli of the 150 KB that page may load).
+    // The latest answer, whether a call is under way and how many confirmed: what an `Action`
+    // keeps, in signals, because `Action` would be the only one in the main WASM module (7 KB
+    // brotli of the 150 KB that page may load). One call at a time: the button waits.
     let answer = RwSignal::new(None::<Result<ServerInfo, AppError>>);
-    let asking = RwSignal::new(0_u32);
-    let answers = RwSignal::new(0_u32);
+    let asking = RwSignal::new(false);
+    let confirmed = RwSignal::new(0_u32);
     let check = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        asking.update(|n| *n += 1);
+        if asking.get_untracked() {
+            return;
+        }
+        asking.set(true);
         leptos::task::spawn_local(async move {
             let latest = crate::server_info::get_server_info().await;
+            if latest.is_ok() {
+                confirmed.update(|n| *n += 1);
+            }
             answer.set(Some(latest));
-            answers.update(|n| *n += 1);
-            asking.update(|n| *n -= 1);
+            asking.set(false);
         });
     };
 
@@ -79,7 +84,12 @@ fn StatusCard(children: Children) -> impl IntoView {
                 <h2 id="status-title">"This server"</h2>
                 // A plain form (it posts with JavaScript off); live, it calls the function.
                 <form method="post" action=GetServerInfo::url() on:submit=check>
-                    <button type="submit" class="button button-small" data-testid="recheck">
+                    <button
+                        type="submit"
+                        class="button button-small"
+                        data-testid="recheck"
+                        aria-disabled=move || asking.get().then_some("true")
+                    >
                         "Check again"
                     </button>
                 </form>
@@ -88,10 +98,13 @@ fn StatusCard(children: Children) -> impl IntoView {
             <div hidden=move || answer.with(Option::is_some)>{children()}</div>
             {move || answer.get().map(status)}
             <p class="muted small" data-testid="recheck-status">
-                {move || match (asking.get(), answers.get()) {
-                    (1.., _) => "Checking…".to_owned(),
-                    (0, 0) => String::new(),
-                    (0, n) => format!("Confirmed by the server ({n}×)."),
+                {move || {
+                    let failed = answer.with(|a| matches!(a, Some(Err(_))));
+                    match (asking.get(), failed, confirmed.get()) {
+                        (true, _, _) => "Checking…".to_owned(),
+                        (false, true, _) | (false, false, 0) => String::new(),
+                        (false, false, n) => format!("Confirmed by the server ({n}×)."),
+                    }
                 }}
             </p>
         </section>

@@ -161,17 +161,11 @@ fn Detail(
     }
 }
 
-/// The delete question (`?confirm=delete`). It works as a form with JavaScript off; live, it
-/// takes focus on its safe answer, Escape answers it, and a failure is said in place.
+/// The delete question (`?confirm=delete`). It works as a form with JavaScript off, and its
+/// safe answer has the focus; live, Escape answers it and a failure is said in place.
 #[island(lazy)]
 fn ConfirmDelete(id: String, keep_href: String) -> impl IntoView {
     let delete = ServerAction::<DeleteImage>::new();
-    let keep = NodeRef::<leptos::html::A>::new();
-    Effect::new(move |_| {
-        if let Some(link) = keep.get() {
-            let _ = link.focus();
-        }
-    });
     let back = keep_href.clone();
     let to_delete = id.clone();
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
@@ -217,7 +211,9 @@ fn ConfirmDelete(id: String, keep_href: String) -> impl IntoView {
                     <a
                         href=keep_href
                         class="button button-small"
-                        node_ref=keep
+                        // The safe answer has the focus as the page loads, with or without
+                        // JavaScript, before the island's code has arrived.
+                        autofocus=true
                         data-testid="confirm-delete-keep"
                     >
                         "Keep it"

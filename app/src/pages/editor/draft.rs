@@ -322,16 +322,38 @@ pub fn save_soon(state: EditorState) {
     });
 }
 
-/// Writes a pending save now (the page is going: a trip to the gallery within the moment
-/// after a change keeps that change). Runs before the page's signals are dropped.
-pub fn flush(state: EditorState) {
-    let Some(handle) = state.local.try_update_value(|l| l.save.take()).flatten() else {
-        return;
-    };
+/// The draft a pending save would write, taken now (the timed save is cancelled).
+fn take_pending(state: EditorState) -> Option<Draft> {
+    let handle = state.local.try_update_value(|l| l.save.take()).flatten()?;
     handle.clear();
-    if state.dirty.get_untracked()
-        && let Some(draft) = snapshot(state)
-    {
+    if state.dirty.get_untracked() {
+        snapshot(state)
+    } else {
+        None
+    }
+}
+
+/// Whether a change waits for its timed save.
+pub fn pending(state: EditorState) -> bool {
+    state
+        .local
+        .try_with_value(|l| l.save.is_some())
+        .unwrap_or(false)
+}
+
+/// Writes a pending save now, and returns when it is written: a link followed the moment
+/// after a change waits for this, so the change is kept.
+pub async fn flush_now(state: EditorState) {
+    if let Some(draft) = take_pending(state) {
+        save(&draft).await;
+    }
+}
+
+/// Starts writing a pending save now, when the page is going or hidden and cannot wait (a
+/// reload, a closed or discarded tab). A browser may end an IndexedDB write begun that late,
+/// which loses only the moment since the last timed save.
+pub fn flush(state: EditorState) {
+    if let Some(draft) = take_pending(state) {
         leptos::task::spawn_local(async move { save(&draft).await });
     }
 }

@@ -1,8 +1,8 @@
 //! The editor: generate an image from text, or edit images through a painted mask.
 //!
 //! The page is server-rendered like every other (with JavaScript off it says the editor needs
-//! it); once hydrated, everything interactive runs in the browser. The modules, by what they
-//! own:
+//! it); the editor itself is an island, mounted in the browser, where everything interactive
+//! runs. The modules, by what they own:
 //!
 //! - [`sources`]: the images being edited: picked, dropped or pasted files (checked as they
 //!   arrive, with the server's own words and limits) and stored images; which one is edited
@@ -229,14 +229,16 @@ pub fn EditorPage() -> impl IntoView {
 #[island(lazy)]
 fn EditorIsland(start: EditorStart) -> impl IntoView {
     let place = NodeRef::<leptos::html::Div>::new();
-    let mut start = Some(start);
-    Effect::new(move |_| {
-        if let Some(place) = place.get()
-            && let Some(start) = start.take()
-        {
-            let editor = move || view! { <Editor start /> };
-            // The page owns the editor until it is left: a navigation is a page load.
-            leptos::mount::mount_to(place.into(), editor).forget();
+    // The editor belongs to the island, not to the effect that mounts it: were that effect to
+    // run again, it would dispose of what it made.
+    let island = Owner::current();
+    place.on_load(move |place| {
+        let editor = move || view! { <Editor start /> };
+        let mount = move || leptos::mount::mount_to(place.into(), editor);
+        // The page owns the editor until it is left: a navigation is a page load.
+        match island {
+            Some(island) => island.with(mount).forget(),
+            None => mount().forget(),
         }
     });
     view! { <div class="editor-place" node_ref=place></div> }
@@ -545,16 +547,69 @@ fn keep_drafts(state: EditorState, from_gallery: bool) {
             draft::save_soon(state);
         }
     });
-    on_cleanup(move || draft::flush(state));
+    // Leaving is a page load (there is no router in the browser). A link on this site followed
+    // while a save is pending waits for the save, then goes; a reload, a closed tab or a
+    // hidden one (which a phone may discard) starts the save as the page goes.
     Effect::new(move |_| {
-        let guard = window_event_listener(leptos::ev::beforeunload, move |ev| {
+        let follow = window_event_listener(leptos::ev::click, move |ev| {
+            if let Some(href) = own_link(&ev)
+                && draft::pending(state)
+            {
+                ev.prevent_default();
+                leptos::task::spawn_local(async move {
+                    draft::flush_now(state).await;
+                    let _ = window().location().assign(&href);
+                });
+            }
+        });
+        let leaving = window_event_listener(leptos::ev::beforeunload, move |ev| {
+            draft::flush(state);
             if unsent(state) {
                 ev.prevent_default();
                 ev.set_return_value("");
             }
         });
-        on_cleanup(move || guard.remove());
+        let gone = window_event_listener(leptos::ev::pagehide, move |_| draft::flush(state));
+        let hidden = window_event_listener(leptos::ev::visibilitychange, move |_| {
+            if document().hidden() {
+                draft::flush(state);
+            }
+        });
+        on_cleanup(move || {
+            follow.remove();
+            leaving.remove();
+            gone.remove();
+            hidden.remove();
+        });
     });
+}
+
+/// The path of the link a plain click follows on this site (a header link, the gallery), or
+/// `None` for a click the browser handles otherwise: a modified or middle click (a new tab,
+/// where this page stays), a link to another window, a download, another site.
+fn own_link(ev: &leptos::ev::MouseEvent) -> Option<String> {
+    use wasm_bindgen::JsCast;
+
+    if ev.default_prevented()
+        || ev.button() != 0
+        || ev.ctrl_key()
+        || ev.meta_key()
+        || ev.shift_key()
+        || ev.alt_key()
+    {
+        return None;
+    }
+    let link = ev
+        .target()?
+        .dyn_into::<web_sys::Element>()
+        .ok()?
+        .closest("a[href]")
+        .ok()??;
+    if link.has_attribute("download") || link.get_attribute("target").is_some() {
+        return None;
+    }
+    let href = link.get_attribute("href")?;
+    crate::security::is_own_path(&href).then_some(href)
 }
 
 /// Whether leaving would lose work: changed since last sent, and something typed, painted or
