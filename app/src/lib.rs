@@ -107,16 +107,8 @@ fn page_title(page: String) -> String {
     } else {
         format!("{page} · GemFlash")
     };
-    let mut escaped = String::with_capacity(title.len());
-    for c in title.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            c => escaped.push(c),
-        }
-    }
-    escaped
+    // The escape the renderer uses for every other text node.
+    html_escape::encode_text(&title).into_owned()
 }
 
 #[cfg(test)]
