@@ -341,12 +341,26 @@ pub fn pending(state: EditorState) -> bool {
         .unwrap_or(false)
 }
 
-/// Writes a pending save now, and returns when it is written: a link followed the moment
-/// after a change waits for this, so the change is kept.
-pub async fn flush_now(state: EditorState) {
-    if let Some(draft) = take_pending(state) {
-        save(&draft).await;
-    }
+/// The longest a followed link waits for the draft's save: a browser whose IndexedDB does not
+/// answer (its database blocked by another tab, a storage error) must not hold the page.
+const LEAVE_WAIT: std::time::Duration = std::time::Duration::from_millis(1500);
+
+/// Writes a pending save now, and returns when it is written or after [`LEAVE_WAIT`],
+/// whichever is first: a link followed the moment after a change waits for this, so the
+/// change is kept.
+pub async fn flush_before_leaving(state: EditorState) {
+    let Some(draft) = take_pending(state) else {
+        return;
+    };
+    let (waited, wait) = futures::channel::oneshot::channel::<()>();
+    set_timeout(
+        move || {
+            let _ = waited.send(());
+        },
+        LEAVE_WAIT,
+    );
+    let saved = std::pin::pin!(save(&draft));
+    futures::future::select(saved, wait).await;
 }
 
 /// Starts writing a pending save now, when the page is going or hidden and cannot wait (a

@@ -548,7 +548,7 @@ fn keep_drafts(state: EditorState, from_gallery: bool) {
         }
     });
     // Leaving is a page load (there is no router in the browser). A link on this site followed
-    // while a save is pending waits for the save, then goes; a reload, a closed tab or a
+    // while a save is pending waits for the save (at most 1.5 s), then goes; a reload, a closed tab or a
     // hidden one (which a phone may discard) starts the save as the page goes.
     Effect::new(move |_| {
         let follow = window_event_listener(leptos::ev::click, move |ev| {
@@ -557,7 +557,7 @@ fn keep_drafts(state: EditorState, from_gallery: bool) {
             {
                 ev.prevent_default();
                 leptos::task::spawn_local(async move {
-                    draft::flush_now(state).await;
+                    draft::flush_before_leaving(state).await;
                     let _ = window().location().assign(&href);
                 });
             }
