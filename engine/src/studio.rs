@@ -394,6 +394,10 @@ pub struct Studio {
     /// Copies made when first asked for ([`thumbs`]) are made one at a time: at most one
     /// core, however many pages ask at once.
     derivations: Arc<Semaphore>,
+    /// A job's image work (decoding, compositing, encoding, storing) runs on one of these
+    /// lanes, first come first served: as many at once as there are cores, however many
+    /// answers arrive together. See [`Studio::on_lane`].
+    lanes: Arc<Semaphore>,
 }
 
 /// Prompt tokens a follow-up's conversation may take unless configured otherwise.
@@ -432,6 +436,11 @@ impl Guard {
     }
 }
 
+/// Image-work lanes unless configured: the cores this process may use (one if that is unknown).
+pub fn default_image_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+}
+
 /// The image-memory budget a studio has unless it is given one: 768 MB, waited for at most
 /// 10 seconds.
 pub const DEFAULT_IMAGE_MEMORY: u64 = 768 * 1024 * 1024;
@@ -459,7 +468,41 @@ impl Studio {
             availability: ModelAvailability::default(),
             conversation_tokens: DEFAULT_CONVERSATION_TOKENS,
             derivations: Arc::new(Semaphore::new(1)),
+            lanes: Arc::new(Semaphore::new(default_image_workers())),
         }
+    }
+
+    /// The same studio with `workers` lanes for image work (at least one).
+    pub fn with_image_workers(mut self, workers: usize) -> Self {
+        self.lanes = Arc::new(Semaphore::new(workers.max(1)));
+        self
+    }
+
+    /// Runs a job's image work with the store, off the async threads, once a lane is free.
+    ///
+    /// Without lanes, answers that arrive together (64 at once under load) would each get a
+    /// thread, and the cores would share their time among all of them: every job would finish
+    /// near the end of the whole batch, and hold its decoded pixels all that while. On a lane
+    /// the first finish first, at most `workers` jobs hold pixels at once, and the batch's
+    /// answers leave spread out instead of all together. The lane is held by the work itself,
+    /// so a job whose client has gone still gives it back when the work ends.
+    async fn on_lane<T, F>(&self, work: F) -> Result<T, JobError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn ImageStore) -> Result<T, JobError> + Send + 'static,
+    {
+        let lane = self
+            .lanes
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| JobError::Busy)?;
+        self.store
+            .run(move |store| {
+                let _lane = lane;
+                work(store)
+            })
+            .await
     }
 
     /// The same studio with this budget for a follow-up's replayed conversation, in prompt
@@ -655,8 +698,7 @@ impl Studio {
         let (image, model_text) = (answered.image, answered.model_text);
         progress.send(JobEvent::Storing);
         let record = self
-            .store
-            .run(move |store| -> Result<_, JobError> {
+            .on_lane(move |store| {
                 // Upstream output is input too: decode it whole under the limits an answer of
                 // this size can need; what is stored is the model's file with nothing but the
                 // picture in it.
@@ -750,20 +792,21 @@ impl Studio {
         let limits = self.limits.clone();
         let feather = self.feather;
         let ratios = model.aspect_ratios.clone();
-        let (compositor, upstream, frame) = blocking(move || {
-            let prepared = edit::prepare(&images, mask.as_deref(), &limits, feather, expand)?;
-            // The uploaded bytes are pixels now: they and their memory go.
-            drop((images, mask, upload_memory));
-            // An expanded canvas goes whole: the model paints the new area around all of it.
-            let frame = (crop_to_mask && expand.is_none())
-                .then(|| prepared.frame(&ratios))
-                .flatten();
-            let (compositor, upstream) = prepared
-                .into_parts(frame.as_ref().map(|f| f.rect))
-                .map_err(JobError::image)?;
-            Ok::<_, JobError>((compositor, upstream, frame))
-        })
-        .await?;
+        let (compositor, upstream, frame) = self
+            .on_lane(move |_| {
+                let prepared = edit::prepare(&images, mask.as_deref(), &limits, feather, expand)?;
+                // The uploaded bytes are pixels now: they and their memory go.
+                drop((images, mask, upload_memory));
+                // An expanded canvas goes whole: the model paints the new area around all of it.
+                let frame = (crop_to_mask && expand.is_none())
+                    .then(|| prepared.frame(&ratios))
+                    .flatten();
+                let (compositor, upstream) = prepared
+                    .into_parts(frame.as_ref().map(|f| f.rect))
+                    .map_err(JobError::image)?;
+                Ok((compositor, upstream, frame))
+            })
+            .await?;
         let mut contents = self.replay(turns).await?;
         let context_turns = contents.len() / 2;
 
@@ -814,8 +857,7 @@ impl Studio {
         progress.send(JobEvent::Compositing);
         let stored = progress.clone();
         let record = self
-            .store
-            .run(move |store| -> Result<_, JobError> {
+            .on_lane(move |store| {
                 let answer = decode_answer(&image.bytes, &limits)?;
                 drop(image);
                 let out = compositor.apply(&answer.pixels).map_err(JobError::image)?;
@@ -877,28 +919,27 @@ impl Studio {
             return Ok(Vec::new());
         }
         let limits = self.limits.clone();
-        self.store
-            .run(move |store| -> Result<_, JobError> {
-                let mut contents = Vec::with_capacity(turns.len() * 2);
-                for turn in turns {
-                    let Some(bytes) = store.read(&turn.record, FileKind::Image)? else {
-                        // A file gone since the lineage was read: the conversation ends there.
-                        contents.clear();
-                        continue;
-                    };
-                    let pixels = input::decode_within(&bytes, &limits, REFERENCE_SIDE)?;
-                    drop(bytes);
-                    let png = Bytes::from(input::clean_png(&pixels));
-                    let Some(model) = conversation::replayed_turn(&turn.model_turn, png) else {
-                        contents.clear();
-                        continue;
-                    };
-                    contents.push(Content::user(vec![Part::text(turn.record.prompt)]));
-                    contents.push(model);
-                }
-                Ok(contents)
-            })
-            .await
+        self.on_lane(move |store| {
+            let mut contents = Vec::with_capacity(turns.len() * 2);
+            for turn in turns {
+                let Some(bytes) = store.read(&turn.record, FileKind::Image)? else {
+                    // A file gone since the lineage was read: the conversation ends there.
+                    contents.clear();
+                    continue;
+                };
+                let pixels = input::decode_within(&bytes, &limits, REFERENCE_SIDE)?;
+                drop(bytes);
+                let png = Bytes::from(input::clean_png(&pixels));
+                let Some(model) = conversation::replayed_turn(&turn.model_turn, png) else {
+                    contents.clear();
+                    continue;
+                };
+                contents.push(Content::user(vec![Part::text(turn.record.prompt)]));
+                contents.push(model);
+            }
+            Ok(contents)
+        })
+        .await
     }
 }
 
@@ -1383,5 +1424,66 @@ fn result(
         grounding,
         context_turns: record.context_turns,
         detail: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use std::sync::{Mutex, atomic::AtomicUsize};
+
+    use gemini::ClientConfig;
+    use secrecy::SecretString;
+
+    use super::*;
+    use crate::store::Store;
+
+    #[tokio::test]
+    async fn image_work_runs_on_as_many_lanes_as_configured_first_come_first_served() {
+        let dir = tempfile::tempdir().unwrap();
+        let client = Client::new(ClientConfig::new(
+            "http://127.0.0.1:9".parse().unwrap(),
+            SecretString::from("k"),
+        ))
+        .unwrap();
+        let store = Arc::new(Store::open(dir.path()).unwrap());
+        let studio =
+            Studio::new(client, store, Vec::new(), InputLimits::default(), 4).with_image_workers(2);
+        let (running, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let started = Arc::new(Mutex::new(Vec::new()));
+        // On this single-threaded runtime the tasks first run, and so queue for a lane, in
+        // the order they were spawned.
+        let jobs: Vec<_> = (0..6)
+            .map(|i| {
+                let (studio, running, most, started) = (
+                    studio.clone(),
+                    running.clone(),
+                    most.clone(),
+                    started.clone(),
+                );
+                tokio::spawn(async move {
+                    studio
+                        .on_lane(move |_| {
+                            started.lock().unwrap().push(i);
+                            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                            most.fetch_max(now, Ordering::SeqCst);
+                            std::thread::sleep(Duration::from_millis(40));
+                            running.fetch_sub(1, Ordering::SeqCst);
+                            Ok(i)
+                        })
+                        .await
+                })
+            })
+            .collect();
+        for (i, job) in jobs.into_iter().enumerate() {
+            assert_eq!(job.await.unwrap().unwrap(), i);
+        }
+        assert_eq!(
+            most.load(Ordering::SeqCst),
+            2,
+            "two lanes, never more at once"
+        );
+        assert_eq!(*started.lock().unwrap(), vec![0, 1, 2, 3, 4, 5]);
     }
 }

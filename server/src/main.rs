@@ -63,6 +63,7 @@ async fn run(mut config: Config) -> anyhow::Result<()> {
         upstream = ?state.server_info.upstream,
         models = state.server_info.models.len(),
         image_memory_mb = state.config.images.memory_bytes / (1024 * 1024),
+        image_workers = state.config.images.workers,
         "GemFlash is ready at {}",
         state.config.server.public_origin
     );

@@ -88,6 +88,7 @@ impl AppState {
         )
         .with_guard(config.spend.guard)
         .with_memory(MemoryBudget::new(config.images.memory_bytes, MEMORY_WAIT))
+        .with_image_workers(config.images.workers)
         .with_conversation_tokens(config.gemini.conversation_tokens);
         Ok(Self {
             config: Arc::new(config),

@@ -18,9 +18,14 @@
 # For each it prints wrk's req/s over the whole run, the steady req/s (the server's own count of
 # answered calls, from /metrics, over the GEMFLASH_BENCH_SECONDS after the warm-up: wrk's whole
 # run includes the first upstream latency, in which no call can be answered, and each
-# connection's last unfinished call), p50 and p99 and their distance from the upstream
-# latency, the server's CPU milliseconds per answered call in the same window (from /proc, the
+# connection's last unfinished call), wrk's p50 and p99 over the whole run and their distance
+# from the upstream latency, the same two over the window only (from the server's own
+# "response" log lines: the time from a call's arrival to its answer; a burst's first round,
+# all 64 answers in one instant, falls in the warm-up), the server's CPU milliseconds per answered call in the same window (from /proc, the
 # server process only), its peak RSS so far, and the machine and commit.
+# GEMFLASH_BENCH_SCENARIOS picks and orders the scenarios, as name:connections:start words
+# (default "generate:1:burst generate:64:burst generate:64:spread edit:1:burst edit:8:burst"),
+# so one can be run again and again against the same server.
 # GEMFLASH_IMAGE_MEMORY_MB, when set, is passed to the server (its image-memory budget bounds
 # the jobs in flight). GEMFLASH_BENCH_SERVER names another server binary (an earlier commit's
 # release build, for a before-and-after in one session). Needs the release build
@@ -48,9 +53,9 @@ GEMINI_SIM_ADDR="127.0.0.1:$sim_port" GEMINI_SIM_LATENCY_MS="$latency" GEMINI_SI
   target/release/gemini-sim >/dev/null 2>&1 &
 sim=$!
 GEMFLASH_ADDR="127.0.0.1:$port" GEMFLASH_DATA_DIR="$data" LEPTOS_SITE_ROOT=target/site LEPTOS_ENV=PROD \
-  GEMINI_API_KEY=bench-key GEMINI_BASE_URL="http://127.0.0.1:$sim_port" GEMFLASH_LOG=warn GEMFLASH_METRICS_TOKEN="$metrics_token" \
+  GEMINI_API_KEY=bench-key GEMINI_BASE_URL="http://127.0.0.1:$sim_port" GEMFLASH_LOG=warn,server::middleware=info GEMFLASH_LOG_FORMAT=json GEMFLASH_METRICS_TOKEN="$metrics_token" \
   GEMFLASH_RATE_LIMIT_PER_MINUTE=0 GEMFLASH_MAX_CONCURRENT_CALLS=128 GEMFLASH_MAX_JOBS_PER_CLIENT=127 \
-  "$server_bin" &
+  "$server_bin" >"$work/server.log" &
 server=$!
 # The server is waited for before its data goes: it may still be writing a file.
 trap 'kill $server $sim 2>/dev/null || true; wait $server $sim 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -119,39 +124,55 @@ answered() {
   curl -sf -H "Authorization: Bearer $metrics_token" "http://127.0.0.1:$port/metrics" |
     awk '/^gemflash_http_requests_total\{/ && /status="200"/ && /route="\/api\// { n += $NF } END { print n + 0 }'
 }
+# The server's log lines so far (each answer writes one).
+log_lines() { wc -l <"$work/server.log"; }
+# p50 and p99 (nearest rank) of the API calls answered with 200 in log lines $1+1..$2, as
+# "p50 p99" in milliseconds.
+window_percentiles() {
+  sed -n "$(( $1 + 1 )),$2p" "$work/server.log" |
+    grep '"message":"response"' | grep '"status":200' | grep '"route":"/api/' |
+    sed -E 's/.*"latency_ms":([0-9]+).*/\1/' | sort -n |
+    awk '{ v[NR] = $1 } END {
+      if (NR == 0) { print "0 0"; exit }
+      i50 = int(NR * 0.50); if (i50 < NR * 0.50) i50++
+      i99 = int(NR * 0.99); if (i99 < NR * 0.99) i99++
+      print v[i50], v[i99]
+    }'
+}
 echo "machine: $(machine); server $server_bin; upstream ${latency} ms; model $model; image memory ${GEMFLASH_IMAGE_MEMORY_MB:-default} MB"
 echo "window: ${seconds} s after ${warm} s of warm-up"
-printf '%-9s %5s %6s %8s %8s %8s %8s %9s %9s %10s %12s\n' scenario conns start req/s steady p50_ms p99_ms over_p50 over_p99 cpu_ms/req peak_rss_MB
+printf '%-9s %5s %6s %8s %8s %8s %8s %9s %9s %12s %12s %10s %12s\n' scenario conns start req/s steady p50_ms p99_ms over_p50 over_p99 win_over_p50 win_over_p99 cpu_ms/req peak_rss_MB
 scenario() {
   local name=$1 connections=$2 start=$3
   local threads=$(( connections < 2 ? 1 : 2 )) spread=0 out=$work/wrk.out
-  local before after count0 count1 line requests duration p50_ms p99_ms non2xx errors rss
+  local before after count0 count1 lines0 lines1 line requests duration p50_ms p99_ms non2xx errors rss win
   [[ $start == spread ]] && spread=$latency
   { echo "spread = $spread; connections = $connections; threads = $threads"; cat "$work/spread.lua" "$work/$name.lua"; } >"$work/run.lua"
   wrk -t"$threads" -c"$connections" -d"$(( warm + seconds + 1 ))s" --timeout 60s --latency \
     -s "$work/run.lua" "http://127.0.0.1:$port" >"$out" &
   local load=$!
   sleep "$warm"
-  before=$(cpu_ticks); count0=$(answered)
+  before=$(cpu_ticks); count0=$(answered); lines0=$(log_lines)
   sleep "$seconds"
-  after=$(cpu_ticks); count1=$(answered)
+  after=$(cpu_ticks); count1=$(answered); lines1=$(log_lines)
   wait "$load"
   line=$(grep "^RESULT" "$out")
   eval "${line#RESULT }"
   rss=$(awk '/VmHWM/ { print int($2 / 1024) }' "/proc/$server/status")
+  win=$(window_percentiles "$lines0" "$lines1")
   awk -v n="$name" -v c="$connections" -v st="$start" -v r="$requests" -v d="$duration" -v w="$seconds" \
       -v a=$((count1 - count0)) -v p50="$p50_ms" -v p99="$p99_ms" -v l="$latency" -v t=$((after - before)) \
-      -v hz="$ticks" -v rss="$rss" -v bad="$non2xx" 'BEGIN {
+      -v hz="$ticks" -v rss="$rss" -v bad="$non2xx" -v win="$win" 'BEGIN {
+    split(win, wp, " ")
     cpu = (a > 0) ? t * 1000 / hz / a : 0
     note = (bad > 0) ? "  (" bad " not 200)" : ""
-    printf "%-9s %5s %6s %8.2f %8.2f %8d %8d %9d %9d %10.1f %12d%s\n", n, c, st, r / d, a / w, p50, p99, p50 - l, p99 - l, cpu, rss, note
+    printf "%-9s %5s %6s %8.2f %8.2f %8d %8d %9d %9d %12d %12d %10.1f %12d%s\n", n, c, st, r / d, a / w, p50, p99, p50 - l, p99 - l, wp[1] - l, wp[2] - l, cpu, rss, note
   }'
 }
-scenario generate 1 burst
-scenario generate 64 burst
-scenario generate 64 spread
-scenario edit 1 burst
-scenario edit "$edit_connections" burst
+for run in ${GEMFLASH_BENCH_SCENARIOS:-generate:1:burst generate:64:burst generate:64:spread edit:1:burst edit:$edit_connections:burst}; do
+  IFS=: read -r name connections start <<<"$run"
+  scenario "$name" "$connections" "$start"
+done
 # The stored files' average size (images and thumbnails, by kilobytes on disk).
 files=$(find "$data/blobs" "$data/thumbs" -type f | wc -l)
 echo "stored: $files files, $(( files > 0 ? $(du -sk "$data/blobs" "$data/thumbs" | awk '{ s += $1 } END { print s }') / files : 0 )) KB a file on average"

@@ -1,5 +1,5 @@
 //! What an image job may use: pixels per image and per request, the process-wide
-//! image-memory budget, how long an upload may take, how much the store may hold, and the
+//! image-memory budget, the threads that do image work at once, how long an upload may take, how much the store may hold, and the
 //! mask's feather.
 
 use std::time::Duration;
@@ -26,6 +26,9 @@ pub struct ImageConfig {
     pub max_request_pixels: u64,
     /// The process-wide budget for image memory, in bytes.
     pub memory_bytes: u64,
+    /// Jobs doing image work (decoding, compositing, encoding, storing) at once; the others
+    /// wait their turn in arrival order.
+    pub workers: usize,
     /// How long an upload may take in all, however steadily it arrives.
     pub upload_deadline: Duration,
     /// The most the store may hold (files and database), in bytes.
@@ -66,6 +69,12 @@ impl ImageConfig {
                 "megabytes",
             )? * 1024
                 * 1024,
+            workers: env.number(
+                vars::IMAGE_WORKERS,
+                engine::studio::default_image_workers(),
+                1..=256,
+                "threads",
+            )?,
             upload_deadline: env.seconds(
                 vars::UPLOAD_DEADLINE,
                 DEFAULT_UPLOAD_DEADLINE,
@@ -89,7 +98,9 @@ mod tests {
         assert_eq!(c.memory_bytes, 768 * 1024 * 1024);
         assert_eq!(c.storage_max_bytes, Some(20 * 1024 * 1024 * 1024));
         assert_eq!(c.feather_px, 8);
+        assert_eq!(c.workers, engine::studio::default_image_workers());
         let c = config(&[
+            (vars::IMAGE_WORKERS, "3"),
             (vars::IMAGE_MEGAPIXELS, "12"),
             (vars::REQUEST_MEGAPIXELS, "24"),
             (vars::IMAGE_MEMORY, "256"),
@@ -103,6 +114,7 @@ mod tests {
         assert_eq!(c.memory_bytes, 256 * 1024 * 1024);
         assert_eq!(c.storage_max_bytes, Some(512 * 1024 * 1024));
         assert_eq!(c.upload_deadline, Duration::from_secs(30));
+        assert_eq!(c.workers, 3);
     }
 
     #[test]
@@ -121,5 +133,11 @@ mod tests {
             config(&[(vars::FEATHER, "300")]).unwrap_err().var,
             vars::FEATHER
         );
+        for workers in ["0", "257", "many"] {
+            assert_eq!(
+                config(&[(vars::IMAGE_WORKERS, workers)]).unwrap_err().var,
+                vars::IMAGE_WORKERS
+            );
+        }
     }
 }
