@@ -395,8 +395,8 @@ pub struct Studio {
     /// core, however many pages ask at once.
     derivations: Arc<Semaphore>,
     /// A job's image work (decoding, compositing, encoding, storing) runs on one of these
-    /// lanes, first come first served: as many at once as there are cores, however many
-    /// answers arrive together. See [`Studio::on_lane`].
+    /// lanes, first come first served: as many jobs at once as configured (the cores by
+    /// default), however many answers arrive together. See [`Studio::on_lane`].
     lanes: Arc<Semaphore>,
 }
 
@@ -436,9 +436,10 @@ impl Guard {
     }
 }
 
-/// Image-work lanes unless configured: the cores this process may use (one if that is unknown).
+/// Image-work lanes unless configured: the cores this process may use (one if that is
+/// unknown), at most 256.
 pub fn default_image_workers() -> usize {
-    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(256))
 }
 
 /// The image-memory budget a studio has unless it is given one: 768 MB, waited for at most
@@ -482,27 +483,37 @@ impl Studio {
     ///
     /// Without lanes, answers that arrive together (64 at once under load) would each get a
     /// thread, and the cores would share their time among all of them: every job would finish
-    /// near the end of the whole batch, and hold its decoded pixels all that while. On a lane
-    /// the first finish first, at most `workers` jobs hold pixels at once, and the batch's
-    /// answers leave spread out instead of all together. The lane is held by the work itself,
-    /// so a job whose client has gone still gives it back when the work ends.
+    /// near the end of the whole batch, and the batch's answers would leave together. On a
+    /// lane the first finish first, and the answers leave spread out. The lane is held by the
+    /// work itself, so it is given back when the work ends, whatever became of the caller; a
+    /// caller that goes while still queued gives up its place (nothing was spent yet: this is
+    /// for the work before a call).
     async fn on_lane<T, F>(&self, work: F) -> Result<T, JobError>
     where
         T: Send + 'static,
         F: FnOnce(&dyn ImageStore) -> Result<T, JobError> + Send + 'static,
     {
-        let lane = self
-            .lanes
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| JobError::Busy)?;
-        self.store
-            .run(move |store| {
-                let _lane = lane;
-                work(store)
-            })
-            .await
+        run_on_lane(self.lanes.clone(), self.store.clone(), (), work).await
+    }
+
+    /// [`Studio::on_lane`] for the work on a call's answer, which goes on to the end even if
+    /// the caller goes (a closed page, a cancelled call): Google has billed the answer, so its
+    /// image is kept in the gallery. `held` (the job's admission: its memory) lives until the
+    /// work ends, so what the work holds stays counted.
+    async fn keep_on_lane<T, H, F>(&self, held: H, work: F) -> Result<T, JobError>
+    where
+        T: Send + 'static,
+        H: Send + 'static,
+        F: FnOnce(&dyn ImageStore) -> Result<T, JobError> + Send + 'static,
+    {
+        tokio::spawn(run_on_lane(
+            self.lanes.clone(),
+            self.store.clone(),
+            held,
+            work,
+        ))
+        .await
+        .map_err(|e| JobError::Worker(e.to_string()))?
     }
 
     /// The same studio with this budget for a follow-up's replayed conversation, in prompt
@@ -698,7 +709,7 @@ impl Studio {
         let (image, model_text) = (answered.image, answered.model_text);
         progress.send(JobEvent::Storing);
         let record = self
-            .on_lane(move |store| {
+            .keep_on_lane(admission, move |store| {
                 // Upstream output is input too: decode it whole under the limits an answer of
                 // this size can need; what is stored is the model's file with nothing but the
                 // picture in it.
@@ -707,7 +718,6 @@ impl Studio {
                 Ok(store.put(new)?)
             })
             .await?;
-        drop(admission);
         Ok(result(&record, model_text, grounding))
     }
 
@@ -792,8 +802,8 @@ impl Studio {
         let limits = self.limits.clone();
         let feather = self.feather;
         let ratios = model.aspect_ratios.clone();
-        let (compositor, upstream, frame) = self
-            .on_lane(move |_| {
+        let (compositor, upstream, frame, mut contents) = self
+            .on_lane(move |store| {
                 let prepared = edit::prepare(&images, mask.as_deref(), &limits, feather, expand)?;
                 // The uploaded bytes are pixels now: they and their memory go.
                 drop((images, mask, upload_memory));
@@ -804,10 +814,10 @@ impl Studio {
                 let (compositor, upstream) = prepared
                     .into_parts(frame.as_ref().map(|f| f.rect))
                     .map_err(JobError::image)?;
-                Ok((compositor, upstream, frame))
+                let contents = replay(store, turns, &limits)?;
+                Ok((compositor, upstream, frame, contents))
             })
             .await?;
-        let mut contents = self.replay(turns).await?;
         let context_turns = contents.len() / 2;
 
         let mut parts = vec![
@@ -857,7 +867,7 @@ impl Studio {
         progress.send(JobEvent::Compositing);
         let stored = progress.clone();
         let record = self
-            .on_lane(move |store| {
+            .keep_on_lane(admission, move |store| {
                 let answer = decode_answer(&image.bytes, &limits)?;
                 drop(image);
                 let out = compositor.apply(&answer.pixels).map_err(JobError::image)?;
@@ -868,7 +878,6 @@ impl Studio {
                 Ok(store.put(new)?)
             })
             .await?;
-        drop(admission);
         Ok(ImageResult {
             detail: frame.map(|f| (f.gain * 10.0).round() as f32 / 10.0),
             ..result(&record, model_text, grounding)
@@ -910,37 +919,61 @@ impl Studio {
             })
             .await
     }
+}
 
-    /// The replayed turns as Gemini is sent them: for each, the user's instruction and the
-    /// model's turn, its image read back from the gallery at [`REFERENCE_SIDE`], one at a
-    /// time (the memory was reserved for it, see [`history_memory`]).
-    async fn replay(&self, turns: Vec<Turn>) -> Result<Vec<Content>, JobError> {
-        if turns.is_empty() {
-            return Ok(Vec::new());
-        }
-        let limits = self.limits.clone();
-        self.on_lane(move |store| {
-            let mut contents = Vec::with_capacity(turns.len() * 2);
-            for turn in turns {
-                let Some(bytes) = store.read(&turn.record, FileKind::Image)? else {
-                    // A file gone since the lineage was read: the conversation ends there.
-                    contents.clear();
-                    continue;
-                };
-                let pixels = input::decode_within(&bytes, &limits, REFERENCE_SIDE)?;
-                drop(bytes);
-                let png = Bytes::from(input::clean_png(&pixels));
-                let Some(model) = conversation::replayed_turn(&turn.model_turn, png) else {
-                    contents.clear();
-                    continue;
-                };
-                contents.push(Content::user(vec![Part::text(turn.record.prompt)]));
-                contents.push(model);
-            }
-            Ok(contents)
+/// The replayed turns as Gemini is sent them: for each, the user's instruction and the
+/// model's turn, its image read back from the gallery at [`REFERENCE_SIDE`], one at a
+/// time (the memory was reserved for it, see [`history_memory`]). It runs on the edit's
+/// lane, after the edit's own decoding, so an edit queues for a lane once before its call.
+fn replay(
+    store: &dyn ImageStore,
+    turns: Vec<Turn>,
+    limits: &InputLimits,
+) -> Result<Vec<Content>, JobError> {
+    let mut contents = Vec::with_capacity(turns.len() * 2);
+    for turn in turns {
+        let Some(bytes) = store.read(&turn.record, FileKind::Image)? else {
+            // A file gone since the lineage was read: the conversation ends there.
+            contents.clear();
+            continue;
+        };
+        let pixels = input::decode_within(&bytes, limits, REFERENCE_SIDE)?;
+        drop(bytes);
+        let png = Bytes::from(input::clean_png(&pixels));
+        let Some(model) = conversation::replayed_turn(&turn.model_turn, png) else {
+            contents.clear();
+            continue;
+        };
+        contents.push(Content::user(vec![Part::text(turn.record.prompt)]));
+        contents.push(model);
+    }
+    Ok(contents)
+}
+
+/// Waits for a lane, then runs `work` with the store on the blocking pool, holding the lane
+/// and `held` until it ends.
+async fn run_on_lane<T, H, F>(
+    lanes: Arc<Semaphore>,
+    store: StoreHandle,
+    held: H,
+    work: F,
+) -> Result<T, JobError>
+where
+    T: Send + 'static,
+    H: Send + 'static,
+    F: FnOnce(&dyn ImageStore) -> Result<T, JobError> + Send + 'static,
+{
+    // The semaphore is never closed, so waiting for it cannot fail in practice.
+    let lane = lanes
+        .acquire_owned()
+        .await
+        .map_err(|_| JobError::Worker("the image lanes are closed".to_owned()))?;
+    store
+        .run(move |store| {
+            let _held = (lane, held);
+            work(store)
         })
         .await
-    }
 }
 
 /// The memory a replayed conversation holds: one stored file at a time, and each turn's image
@@ -995,10 +1028,12 @@ impl Answered {
 }
 
 /// What a job holds while it may call Gemini: its turn, its share of the day's budget and its
-/// memory. Each is given back when the admission is dropped, however the job ends.
+/// memory. The turn is given back when the call has its answer, the rest when the admission
+/// is dropped, however the job ends.
 #[derive(Debug)]
 struct Admission {
-    _turn: OwnedSemaphorePermit,
+    /// Given back as soon as the call has its answer (see [`Studio::call`]).
+    turn: Option<OwnedSemaphorePermit>,
     spend: Option<Reservation>,
     _memory: MemoryPermit,
 }
@@ -1093,7 +1128,7 @@ impl Studio {
             metrics::counter!("gemflash_refusals_total", "reason" => "memory").increment(1);
         })?;
         Ok(Admission {
-            _turn: turn,
+            turn: Some(turn),
             spend,
             _memory: memory,
         })
@@ -1159,6 +1194,9 @@ impl Studio {
                 progress.call_event(event);
             })
             .await;
+        // The call is over: the next job may make its own while this one works on the
+        // answer (its memory stays reserved).
+        admission.turn = None;
         let billed = match &outcome {
             Ok(g) => Some((g.usage, g.cost_usd)),
             Err(e) => e.billed().map(|u| (*u, self.client.cost(&model.id, u))),
@@ -1431,7 +1469,11 @@ fn result(
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-    use std::sync::{Mutex, atomic::AtomicUsize};
+    use std::sync::{
+        Condvar, Mutex,
+        atomic::{AtomicBool, AtomicUsize},
+        mpsc,
+    };
 
     use gemini::ClientConfig;
     use secrecy::SecretString;
@@ -1439,8 +1481,7 @@ mod tests {
     use super::*;
     use crate::store::Store;
 
-    #[tokio::test]
-    async fn image_work_runs_on_as_many_lanes_as_configured_first_come_first_served() {
+    fn studio(lanes: usize) -> (Studio, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let client = Client::new(ClientConfig::new(
             "http://127.0.0.1:9".parse().unwrap(),
@@ -1448,28 +1489,25 @@ mod tests {
         ))
         .unwrap();
         let store = Arc::new(Store::open(dir.path()).unwrap());
-        let studio =
-            Studio::new(client, store, Vec::new(), InputLimits::default(), 4).with_image_workers(2);
-        let (running, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let studio = Studio::new(client, store, Vec::new(), InputLimits::default(), 4)
+            .with_image_workers(lanes);
+        (studio, dir)
+    }
+
+    #[tokio::test]
+    async fn image_work_waits_for_a_lane_first_come_first_served() {
+        let (studio, _dir) = studio(1);
         let started = Arc::new(Mutex::new(Vec::new()));
-        // On this single-threaded runtime the tasks first run, and so queue for a lane, in
-        // the order they were spawned.
+        // On this single-threaded runtime the tasks first run, and so queue for the lane, in
+        // the order they were spawned; with one lane each starts only once the last has ended.
         let jobs: Vec<_> = (0..6)
             .map(|i| {
-                let (studio, running, most, started) = (
-                    studio.clone(),
-                    running.clone(),
-                    most.clone(),
-                    started.clone(),
-                );
+                let (studio, started) = (studio.clone(), started.clone());
                 tokio::spawn(async move {
                     studio
                         .on_lane(move |_| {
                             started.lock().unwrap().push(i);
-                            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
-                            most.fetch_max(now, Ordering::SeqCst);
-                            std::thread::sleep(Duration::from_millis(40));
-                            running.fetch_sub(1, Ordering::SeqCst);
+                            std::thread::sleep(Duration::from_millis(5));
                             Ok(i)
                         })
                         .await
@@ -1479,11 +1517,143 @@ mod tests {
         for (i, job) in jobs.into_iter().enumerate() {
             assert_eq!(job.await.unwrap().unwrap(), i);
         }
+        assert_eq!(*started.lock().unwrap(), vec![0, 1, 2, 3, 4, 5]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn no_more_image_work_runs_at_once_than_there_are_lanes() {
+        let (studio, _dir) = studio(2);
+        let (running, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        // Each job waits (up to 5 s) until a second one is running beside it, so two lanes
+        // are seen in use together; the counter sees whether a third ever joins them.
+        let met = Arc::new((Mutex::new(0_usize), Condvar::new()));
+        let jobs: Vec<_> = (0..6)
+            .map(|_| {
+                let (studio, running, most, met) =
+                    (studio.clone(), running.clone(), most.clone(), met.clone());
+                tokio::spawn(async move {
+                    studio
+                        .on_lane(move |_| {
+                            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                            most.fetch_max(now, Ordering::SeqCst);
+                            let (arrived, partner) = &*met;
+                            let mut arrived = arrived.lock().unwrap();
+                            *arrived += 1;
+                            partner.notify_all();
+                            let pair = arrived.div_ceil(2) * 2;
+                            let _ = partner
+                                .wait_timeout_while(arrived, Duration::from_secs(5), |n| *n < pair)
+                                .unwrap();
+                            std::thread::sleep(Duration::from_millis(20));
+                            running.fetch_sub(1, Ordering::SeqCst);
+                            Ok(())
+                        })
+                        .await
+                })
+            })
+            .collect();
+        for job in jobs {
+            job.await.unwrap().unwrap();
+        }
         assert_eq!(
             most.load(Ordering::SeqCst),
             2,
-            "two lanes, never more at once"
+            "two lanes in use, never three"
         );
-        assert_eq!(*started.lock().unwrap(), vec![0, 1, 2, 3, 4, 5]);
+    }
+
+    #[tokio::test]
+    async fn a_lane_is_held_until_its_work_ends_though_the_caller_has_gone() {
+        let (studio, _dir) = studio(1);
+        let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        let first = tokio::spawn({
+            let studio = studio.clone();
+            async move {
+                studio
+                    .on_lane(move |_| {
+                        let _ = started_tx.send(());
+                        release_rx.recv().unwrap();
+                        Ok(())
+                    })
+                    .await
+            }
+        });
+        started_rx.await.unwrap();
+        first.abort();
+        let second_ran = Arc::new(AtomicBool::new(false));
+        let second = tokio::spawn({
+            let (studio, ran) = (studio.clone(), second_ran.clone());
+            async move {
+                studio
+                    .on_lane(move |_| {
+                        ran.store(true, Ordering::SeqCst);
+                        Ok(())
+                    })
+                    .await
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(
+            !second_ran.load(Ordering::SeqCst),
+            "the first job's work still holds the lane"
+        );
+        release_tx.send(()).unwrap();
+        second.await.unwrap().unwrap();
+        assert!(second_ran.load(Ordering::SeqCst));
+    }
+
+    #[tokio::test]
+    async fn work_on_an_answer_is_done_and_kept_though_the_caller_went_while_it_queued() {
+        let (studio, _dir) = studio(1);
+        // Another job's work holds the only lane until told to end.
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        let busy = tokio::spawn({
+            let studio = studio.clone();
+            async move {
+                studio
+                    .on_lane(move |_| {
+                        release_rx.recv().unwrap();
+                        Ok(())
+                    })
+                    .await
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        // What the job holds (its memory, in a real job) is given back only when its work ends.
+        struct Held(Option<tokio::sync::oneshot::Sender<()>>);
+        impl Drop for Held {
+            fn drop(&mut self) {
+                if let Some(done) = self.0.take() {
+                    let _ = done.send(());
+                }
+            }
+        }
+        let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+        let finished = Arc::new(AtomicBool::new(false));
+        let caller = tokio::spawn({
+            let (studio, finished) = (studio.clone(), finished.clone());
+            async move {
+                studio
+                    .keep_on_lane(Held(Some(done_tx)), move |_| {
+                        finished.store(true, Ordering::SeqCst);
+                        Ok(())
+                    })
+                    .await
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        caller.abort();
+        assert!(caller.await.unwrap_err().is_cancelled());
+        release_tx.send(()).unwrap();
+        busy.await.unwrap().unwrap();
+        tokio::time::timeout(Duration::from_secs(5), done_rx)
+            .await
+            .expect("the work was dropped with its caller")
+            .unwrap();
+        assert!(
+            finished.load(Ordering::SeqCst),
+            "the work ran, and only then was what it holds given back"
+        );
     }
 }

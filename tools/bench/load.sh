@@ -21,8 +21,9 @@
 # connection's last unfinished call), wrk's p50 and p99 over the whole run and their distance
 # from the upstream latency, the same two over the window only (from the server's own
 # "response" log lines: the time from a call's arrival to its answer; a burst's first round,
-# all 64 answers in one instant, falls in the warm-up), the server's CPU milliseconds per answered call in the same window (from /proc, the
-# server process only), its peak RSS so far, and the machine and commit.
+# all 64 answers in one instant, falls in the warm-up), the server's CPU milliseconds per
+# answered call in the same window (from /proc, the server process only), its peak RSS so
+# far, and the machine and commit. What the server logged besides its answers goes to stderr.
 # GEMFLASH_BENCH_SCENARIOS picks and orders the scenarios, as name:connections:start words
 # (default "generate:1:burst generate:64:burst generate:64:spread edit:1:burst edit:8:burst"),
 # so one can be run again and again against the same server.
@@ -127,13 +128,14 @@ answered() {
 # The server's log lines so far (each answer writes one).
 log_lines() { wc -l <"$work/server.log"; }
 # p50 and p99 (nearest rank) of the API calls answered with 200 in log lines $1+1..$2, as
-# "p50 p99" in milliseconds.
+# "p50 p99" in milliseconds, or "- -" when there were none.
 window_percentiles() {
-  sed -n "$(( $1 + 1 )),$2p" "$work/server.log" |
-    grep '"message":"response"' | grep '"status":200' | grep '"route":"/api/' |
-    sed -E 's/.*"latency_ms":([0-9]+).*/\1/' | sort -n |
+  awk -v from="$1" -v to="$2" 'NR > from && NR <= to && /"message":"response"/ &&
+      /"status":200/ && /"route":"\/api\// {
+        sub(/.*"latency_ms":/, ""); sub(/[^0-9].*/, ""); print
+      }' "$work/server.log" | sort -n |
     awk '{ v[NR] = $1 } END {
-      if (NR == 0) { print "0 0"; exit }
+      if (NR == 0) { print "- -"; exit }
       i50 = int(NR * 0.50); if (i50 < NR * 0.50) i50++
       i99 = int(NR * 0.99); if (i99 < NR * 0.99) i99++
       print v[i50], v[i99]
@@ -164,15 +166,27 @@ scenario() {
       -v a=$((count1 - count0)) -v p50="$p50_ms" -v p99="$p99_ms" -v l="$latency" -v t=$((after - before)) \
       -v hz="$ticks" -v rss="$rss" -v bad="$non2xx" -v win="$win" 'BEGIN {
     split(win, wp, " ")
+    w50 = (wp[1] == "-") ? "-" : wp[1] - l
+    w99 = (wp[2] == "-") ? "-" : wp[2] - l
     cpu = (a > 0) ? t * 1000 / hz / a : 0
     note = (bad > 0) ? "  (" bad " not 200)" : ""
-    printf "%-9s %5s %6s %8.2f %8.2f %8d %8d %9d %9d %12d %12d %10.1f %12d%s\n", n, c, st, r / d, a / w, p50, p99, p50 - l, p99 - l, wp[1] - l, wp[2] - l, cpu, rss, note
+    printf "%-9s %5s %6s %8.2f %8.2f %8d %8d %9d %9d %12s %12s %10.1f %12d%s\n", n, c, st, r / d, a / w, p50, p99, p50 - l, p99 - l, w50, w99, cpu, rss, note
   }'
 }
-for run in ${GEMFLASH_BENCH_SCENARIOS:-generate:1:burst generate:64:burst generate:64:spread edit:1:burst edit:$edit_connections:burst}; do
+scenarios=${GEMFLASH_BENCH_SCENARIOS:-generate:1:burst generate:64:burst generate:64:spread edit:1:burst edit:$edit_connections:burst}
+read -ra runs <<<"$scenarios"
+for run in "${runs[@]}"; do
+  [[ $run =~ ^(generate|edit):[1-9][0-9]*:(burst|spread)$ ]] || {
+    echo "GEMFLASH_BENCH_SCENARIOS: \"$run\" is not generate|edit:<connections>:burst|spread" >&2
+    exit 2
+  }
+done
+for run in "${runs[@]}"; do
   IFS=: read -r name connections start <<<"$run"
   scenario "$name" "$connections" "$start"
 done
+# What the server logged besides its answers (warnings, errors), before its directory goes.
+grep -v '"message":"response"' "$work/server.log" >&2 || true
 # The stored files' average size (images and thumbnails, by kilobytes on disk).
 files=$(find "$data/blobs" "$data/thumbs" -type f | wc -l)
 echo "stored: $files files, $(( files > 0 ? $(du -sk "$data/blobs" "$data/thumbs" | awk '{ s += $1 } END { print s }') / files : 0 )) KB a file on average"

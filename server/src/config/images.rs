@@ -1,6 +1,6 @@
 //! What an image job may use: pixels per image and per request, the process-wide
-//! image-memory budget, the threads that do image work at once, how long an upload may take, how much the store may hold, and the
-//! mask's feather.
+//! image-memory budget, the jobs doing image work at once, how long an upload may take, how
+//! much the store may hold, and the mask's feather.
 
 use std::time::Duration;
 
@@ -73,7 +73,7 @@ impl ImageConfig {
                 vars::IMAGE_WORKERS,
                 engine::studio::default_image_workers(),
                 1..=256,
-                "threads",
+                "jobs",
             )?,
             upload_deadline: env.seconds(
                 vars::UPLOAD_DEADLINE,
