@@ -1562,24 +1562,33 @@ mod tests {
         );
     }
 
+    /// A job whose work holds a lane until the sender is used, once that work has started.
+    async fn hold_a_lane(
+        studio: &Studio,
+    ) -> (
+        tokio::task::JoinHandle<Result<(), JobError>>,
+        mpsc::Sender<()>,
+    ) {
+        let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        let studio = studio.clone();
+        let job = tokio::spawn(async move {
+            studio
+                .on_lane(move |_| {
+                    let _ = started_tx.send(());
+                    release_rx.recv().unwrap();
+                    Ok(())
+                })
+                .await
+        });
+        started_rx.await.unwrap();
+        (job, release_tx)
+    }
+
     #[tokio::test]
     async fn a_lane_is_held_until_its_work_ends_though_the_caller_has_gone() {
         let (studio, _dir) = studio(1);
-        let (started_tx, started_rx) = tokio::sync::oneshot::channel();
-        let (release_tx, release_rx) = mpsc::channel::<()>();
-        let first = tokio::spawn({
-            let studio = studio.clone();
-            async move {
-                studio
-                    .on_lane(move |_| {
-                        let _ = started_tx.send(());
-                        release_rx.recv().unwrap();
-                        Ok(())
-                    })
-                    .await
-            }
-        });
-        started_rx.await.unwrap();
+        let (first, release_tx) = hold_a_lane(&studio).await;
         first.abort();
         let second_ran = Arc::new(AtomicBool::new(false));
         let second = tokio::spawn({
@@ -1607,19 +1616,7 @@ mod tests {
     async fn work_on_an_answer_is_done_and_kept_though_the_caller_went_while_it_queued() {
         let (studio, _dir) = studio(1);
         // Another job's work holds the only lane until told to end.
-        let (release_tx, release_rx) = mpsc::channel::<()>();
-        let busy = tokio::spawn({
-            let studio = studio.clone();
-            async move {
-                studio
-                    .on_lane(move |_| {
-                        release_rx.recv().unwrap();
-                        Ok(())
-                    })
-                    .await
-            }
-        });
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        let (busy, release_tx) = hold_a_lane(&studio).await;
         // What the job holds (its memory, in a real job) is given back only when its work ends.
         struct Held(Option<tokio::sync::oneshot::Sender<()>>);
         impl Drop for Held {
