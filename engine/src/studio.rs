@@ -513,7 +513,7 @@ impl Studio {
             work,
         ))
         .await
-        .map_err(|e| JobError::Worker(e.to_string()))?
+        .map_err(|e| JobError::from(TaskFailed(e.to_string())))?
     }
 
     /// The same studio with this budget for a follow-up's replayed conversation, in prompt
